@@ -1,0 +1,217 @@
+"""Model: embedding → stacked recurrent layers → decoder, with the tensor names of PyTorch's
+`word_language_model` example (`encoder.weight`, `rnn.weight_ih_l{k}`, …, `decoder.weight`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .cells import GATE_COUNT, GATE_NAMES, LayerRun, LayerWeights, run_layer
+from .errors import WeightsError
+from .trace import Trace
+from .vocab import Vocab, split_text
+
+CELL_ALIASES = {
+    "rnn": ("rnn", "tanh"),
+    "rnn_tanh": ("rnn", "tanh"),
+    "rnn_relu": ("rnn", "relu"),
+    "lstm": ("lstm", "tanh"),
+    "gru": ("gru", "tanh"),
+}
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def parse_cell(cell: str) -> tuple[str, str]:
+    """("rnn" | "lstm" | "gru", "tanh" | "relu") from any accepted cell name."""
+    try:
+        return CELL_ALIASES[cell.lower()]
+    except (KeyError, AttributeError):
+        raise WeightsError(f"unknown cell type {cell!r}: use one of rnn_tanh, rnn_relu, lstm, gru") from None
+
+
+def layer_names(k: int) -> tuple[str, str, str, str]:
+    return (f"rnn.weight_ih_l{k}", f"rnn.weight_hh_l{k}", f"rnn.bias_ih_l{k}", f"rnn.bias_hh_l{k}")
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, in place on a copy, stable for any logits."""
+    out = logits - logits.max(axis=-1, keepdims=True)
+    np.exp(out, out=out)
+    out /= out.sum(axis=-1, keepdims=True)
+    return out
+
+
+class Model:
+    """A word-level recurrent language model that runs in NumPy and records everything."""
+
+    def __init__(
+        self,
+        weights: Mapping[str, np.ndarray],
+        cell: str,
+        vocab: Sequence[str] | Vocab,
+        dtype: str = "float32",
+        metadata: Mapping[str, str] | None = None,
+    ):
+        self.cell, self.nonlinearity = parse_cell(cell)
+        if dtype not in DTYPES:
+            raise ValueError(f"unknown dtype {dtype!r}: use float32 or float64")
+        self.dtype = np.dtype(DTYPES[dtype])
+        self.vocab_index = vocab if isinstance(vocab, Vocab) else Vocab(vocab)
+        self.metadata: dict[str, str] = dict(metadata or {})
+        w = {name: np.asarray(value) for name, value in weights.items()}
+        _check_structure(w, self.cell, len(self.vocab_index))
+        cast = {name: np.ascontiguousarray(value, dtype=self.dtype) for name, value in w.items()}
+        self.embedding = cast["encoder.weight"]  # (V, E)
+        self.layers: list[LayerWeights] = []
+        for k in range(_count_layers(cast)):
+            self.layers.append(LayerWeights(*(cast[n] for n in layer_names(k))))
+        self.decoder_weight = cast["decoder.weight"]  # (V, H)
+        self.decoder_bias = cast["decoder.bias"]  # (V,)
+
+    # -- description -------------------------------------------------------------------------
+    @property
+    def vocab(self) -> list[str]:
+        return self.vocab_index.tokens
+
+    @property
+    def cell_name(self) -> str:
+        """The full cell name as stored in files: rnn_tanh, rnn_relu, lstm or gru."""
+        return f"rnn_{self.nonlinearity}" if self.cell == "rnn" else self.cell
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.layers)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.layers[0].hidden_size
+
+    @property
+    def embedding_size(self) -> int:
+        return self.embedding.shape[1]
+
+    @property
+    def gate_names(self) -> tuple[str, ...]:
+        return GATE_NAMES[self.cell]
+
+    @property
+    def weights(self) -> dict[str, np.ndarray]:
+        """The tensors under their native names."""
+        out = {"encoder.weight": self.embedding}
+        for k, layer in enumerate(self.layers):
+            out.update(zip(layer_names(k), (layer.w_ih, layer.w_hh, layer.b_ih, layer.b_hh), strict=True))
+        out["decoder.weight"] = self.decoder_weight
+        out["decoder.bias"] = self.decoder_bias
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"Model(cell={self.cell_name}, layers={self.num_layers}, embedding={self.embedding_size}, "
+            f"hidden={self.hidden_size}, vocab={len(self.vocab)}, dtype={self.dtype.name})"
+        )
+
+    # -- running -------------------------------------------------------------------------------
+    def encode(self, text: str | Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Tokens as typed and their ids; ValueError for an empty text."""
+        tokens = split_text(text)
+        return tokens, self.vocab_index.encode(tokens)
+
+    def forward(self, inputs: np.ndarray) -> list[LayerRun]:
+        """Run the stacked layers over inputs: ids (T, B) or embeddings (T, B, E)."""
+        x = self.embedding[inputs] if inputs.ndim == 2 else np.asarray(inputs, dtype=self.dtype)
+        runs = []
+        for layer in self.layers:
+            run = run_layer(self.cell, x, layer, nonlinearity=self.nonlinearity)
+            runs.append(run)
+            x = run.h
+        return runs
+
+    def logits(self, h_top: np.ndarray) -> np.ndarray:
+        """Decoder output for top-layer states (..., H) → (..., V)."""
+        out = h_top @ self.decoder_weight.T
+        out += self.decoder_bias
+        return out
+
+    def run(self, text: str | Sequence[str], decode: bool = True) -> Trace:
+        """Run a sentence (a string, or a list of tokens) and record every number a screen draws."""
+        tokens, ids = self.encode(text)
+        return self.run_ids(ids, tokens, decode=decode)
+
+    def run_ids(self, ids: np.ndarray, tokens: Sequence[str] | None = None, decode: bool = True) -> Trace:
+        ids = np.asarray(ids, dtype=np.int64)
+        runs = self.forward(ids[:, None])
+        hidden = np.stack([r.h[:, 0] for r in runs])
+        cell_state = np.stack([r.c[:, 0] for r in runs]) if self.cell == "lstm" else None
+        gates = {name: np.stack([r.gates[name][:, 0] for r in runs]) for name in self.gate_names}
+        probs = softmax(self.logits(hidden[-1])) if decode else None
+        words = list(tokens) if tokens is not None else [self.vocab[i] for i in ids]
+        return Trace(
+            tokens=words,
+            ids=ids,
+            hidden=hidden,
+            cell_state=cell_state,
+            gates=gates,
+            probs=probs,
+            cell=self.cell,
+            vocab=self.vocab,
+        )
+
+
+def _count_layers(weights: Mapping[str, np.ndarray]) -> int:
+    k = 0
+    while f"rnn.weight_ih_l{k}" in weights:
+        k += 1
+    return k
+
+
+def _check_structure(w: Mapping[str, np.ndarray], cell: str, vocab_size: int) -> None:
+    """Every tensor present and of the right shape, or one WeightsError line naming what is wrong."""
+    for name in ("encoder.weight", "decoder.weight", "decoder.bias"):
+        if name not in w:
+            raise WeightsError(f"missing tensor {name!r}: a model needs an embedding and a decoder")
+    layers = _count_layers(w)
+    if layers == 0:
+        raise WeightsError("missing tensor 'rnn.weight_ih_l0': no recurrent layer found")
+    expected_names = {"encoder.weight", "decoder.weight", "decoder.bias"}
+    for k in range(layers):
+        expected_names.update(layer_names(k))
+    for name in sorted(expected_names - set(w)):
+        raise WeightsError(f"missing tensor {name!r}")
+    for name in sorted(set(w) - expected_names):
+        raise WeightsError(f"unexpected tensor {name!r}: it is not part of a {cell} language model")
+    if w["encoder.weight"].ndim != 2:
+        raise WeightsError(f"tensor 'encoder.weight' has shape {w['encoder.weight'].shape}, expected (V, E)")
+    vocab_rows, emb = w["encoder.weight"].shape
+    if vocab_rows != vocab_size:
+        raise WeightsError(
+            f"the vocabulary has {vocab_size} tokens but 'encoder.weight' has {vocab_rows} rows: "
+            "give the vocabulary this model was trained with"
+        )
+    gates = GATE_COUNT[cell]
+    hh = w["rnn.weight_hh_l0"]
+    if hh.ndim != 2:
+        raise WeightsError(f"tensor 'rnn.weight_hh_l0' has shape {hh.shape}, expected ({gates}·H, H)")
+    hidden = hh.shape[1]
+    expected_shapes = {
+        "encoder.weight": (vocab_size, emb),
+        "decoder.weight": (vocab_size, hidden),
+        "decoder.bias": (vocab_size,),
+    }
+    for k in range(layers):
+        ih, hh_name, bi, bh = layer_names(k)
+        expected_shapes[ih] = (gates * hidden, emb if k == 0 else hidden)
+        expected_shapes[hh_name] = (gates * hidden, hidden)
+        expected_shapes[bi] = expected_shapes[bh] = (gates * hidden,)
+    for name, shape in expected_shapes.items():
+        got = tuple(w[name].shape)
+        if got != shape:
+            raise WeightsError(
+                f"tensor {name!r} has shape {got}, expected {shape} for a {cell} with hidden size {hidden}"
+            )
+    for name, value in w.items():
+        if not np.issubdtype(value.dtype, np.floating):
+            raise WeightsError(f"tensor {name!r} has dtype {value.dtype}: weights must be floating point")
+        bad = value.size - int(np.count_nonzero(np.isfinite(value)))
+        if bad:
+            raise WeightsError(f"tensor {name!r} has {bad} NaN or infinite values: the weights are broken")

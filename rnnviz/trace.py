@@ -1,0 +1,40 @@
+"""Trace: everything one run of a model over a sentence produced, as arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Trace:
+    tokens: list[str]  # (T,) as typed; nothing added
+    ids: np.ndarray  # (T,) int
+    hidden: np.ndarray  # (L, T, H): h of every layer after token t
+    cell_state: np.ndarray | None  # (L, T, H) for an LSTM, else None
+    gates: dict[str, np.ndarray]  # name -> (L, T, H)
+    probs: np.ndarray | None  # (T, V): next-token distribution after token t (None if not decoded)
+    cell: str = "lstm"  # "rnn" | "lstm" | "gru"
+    vocab: list[str] | None = None  # the model's vocabulary, to name predicted words
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def layers(self) -> int:
+        return self.hidden.shape[0]
+
+    @property
+    def hidden_size(self) -> int:
+        return self.hidden.shape[2]
+
+    def top_next(self, t: int, k: int = 5) -> list[tuple[str, float]]:
+        """The k most likely next words after token t, most likely first."""
+        if self.probs is None or self.vocab is None:
+            return []
+        row = self.probs[t]
+        k = min(k, row.shape[0])
+        best = np.argpartition(-row, k - 1)[:k]
+        best = best[np.argsort(-row[best], kind="stable")]
+        return [(self.vocab[i], float(row[i])) for i in best]
