@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -165,53 +166,109 @@ def _count_layers(weights: Mapping[str, np.ndarray]) -> int:
     return k
 
 
+# A weight beyond this is a broken file, not a trained model; the bound also keeps every state finite.
+MAX_MAGNITUDE = 1e9
+_LAYER_TENSOR = re.compile(r"rnn\.(?:weight|bias)_(?:ih|hh)_l(\d+)$")
+
+
 def _check_structure(w: Mapping[str, np.ndarray], cell: str, vocab_size: int) -> None:
     """Every tensor present and of the right shape, or one WeightsError line naming what is wrong."""
+    problems = structure_problems(w, cell, vocab_size)
+    if problems:
+        raise WeightsError(problems[0])
+
+
+def structure_problems(w: Mapping[str, np.ndarray], cell: str, vocab_size: int) -> list[str]:
+    """Every problem of a dict of native tensors, one line each (empty when the model is sound)."""
+    problems: list[str] = []
+    gates = GATE_COUNT[cell]
     for name in ("encoder.weight", "decoder.weight", "decoder.bias"):
         if name not in w:
-            raise WeightsError(f"missing tensor {name!r}: a model needs an embedding and a decoder")
-    layers = _count_layers(w)
+            problems.append(f"missing tensor {name!r}: a model needs an embedding and a decoder")
+    indices = {int(m.group(1)) for name in w if (m := _LAYER_TENSOR.match(name))}
+    layers = max(indices) + 1 if indices else 0
     if layers == 0:
-        raise WeightsError("missing tensor 'rnn.weight_ih_l0': no recurrent layer found")
+        problems.append("missing tensor 'rnn.weight_ih_l0': no recurrent layer found")
     expected_names = {"encoder.weight", "decoder.weight", "decoder.bias"}
     for k in range(layers):
-        expected_names.update(layer_names(k))
-    for name in sorted(expected_names - set(w)):
-        raise WeightsError(f"missing tensor {name!r}")
+        for name in layer_names(k):
+            expected_names.add(name)
+            if name not in w:
+                problems.append(f"missing tensor {name!r} (layer {k} of {layers}): every layer needs four")
     for name in sorted(set(w) - expected_names):
-        raise WeightsError(f"unexpected tensor {name!r}: it is not part of a {cell} language model")
-    if w["encoder.weight"].ndim != 2:
-        raise WeightsError(f"tensor 'encoder.weight' has shape {w['encoder.weight'].shape}, expected (V, E)")
-    vocab_rows, emb = w["encoder.weight"].shape
-    if vocab_rows != vocab_size:
-        raise WeightsError(
-            f"the vocabulary has {vocab_size} tokens but 'encoder.weight' has {vocab_rows} rows: "
+        problems.append(f"unexpected tensor {name!r}: it is not part of a {cell} language model")
+    problems += _shape_problems(w, cell, gates, vocab_size, layers)
+    for name, value in w.items():
+        problems += _value_problems(name, value)
+    return problems
+
+
+def _shape_problems(
+    w: Mapping[str, np.ndarray], cell: str, gates: int, vocab_size: int, layers: int
+) -> list[str]:
+    problems: list[str] = []
+    encoder = w.get("encoder.weight")
+    if encoder is not None and encoder.ndim != 2:
+        return [f"tensor 'encoder.weight' has shape {tuple(encoder.shape)}, expected 2 dimensions (V, E)"]
+    if encoder is not None and encoder.shape[0] != vocab_size:
+        problems.append(
+            f"the vocabulary has {vocab_size} tokens but 'encoder.weight' has {encoder.shape[0]} rows: "
             "give the vocabulary this model was trained with"
         )
-    gates = GATE_COUNT[cell]
-    hh = w["rnn.weight_hh_l0"]
-    if hh.ndim != 2:
-        raise WeightsError(f"tensor 'rnn.weight_hh_l0' has shape {hh.shape}, expected ({gates}·H, H)")
+    hh = w.get("rnn.weight_hh_l0")
+    if hh is None or hh.ndim != 2 or hh.shape[1] == 0:
+        if hh is not None:
+            problems.append(f"tensor 'rnn.weight_hh_l0' has shape {tuple(hh.shape)}, expected ({gates}·H, H)")
+        return problems
     hidden = hh.shape[1]
-    expected_shapes = {
-        "encoder.weight": (vocab_size, emb),
-        "decoder.weight": (vocab_size, hidden),
-        "decoder.bias": (vocab_size,),
-    }
+    emb = encoder.shape[1] if encoder is not None else None
+    expected = {"decoder.weight": (vocab_size, hidden), "decoder.bias": (vocab_size,)}
+    if emb is not None:
+        expected["encoder.weight"] = (vocab_size, emb)
     for k in range(layers):
         ih, hh_name, bi, bh = layer_names(k)
-        expected_shapes[ih] = (gates * hidden, emb if k == 0 else hidden)
-        expected_shapes[hh_name] = (gates * hidden, hidden)
-        expected_shapes[bi] = expected_shapes[bh] = (gates * hidden,)
-    for name, shape in expected_shapes.items():
+        layer_hh = w.get(hh_name)
+        if k and layer_hh is not None and layer_hh.ndim == 2 and layer_hh.shape[1] != hidden:
+            problems.append(
+                f"inconsistent hidden size: layer 0 has {hidden} units but {hh_name!r} has shape "
+                f"{tuple(layer_hh.shape)}; every layer must have the same hidden size"
+            )
+            continue
+        if emb is not None or k:
+            expected[ih] = (gates * hidden, emb if k == 0 else hidden)
+        expected[hh_name] = (gates * hidden, hidden)
+        expected[bi] = expected[bh] = (gates * hidden,)
+    for name, shape in expected.items():
+        if name not in w or name == "encoder.weight":
+            continue
         got = tuple(w[name].shape)
         if got != shape:
-            raise WeightsError(
+            problems.append(
                 f"tensor {name!r} has shape {got}, expected {shape} for a {cell} with hidden size {hidden}"
+                + _gate_hint(got, hidden, gates)
             )
-    for name, value in w.items():
-        if not np.issubdtype(value.dtype, np.floating):
-            raise WeightsError(f"tensor {name!r} has dtype {value.dtype}: weights must be floating point")
-        bad = value.size - int(np.count_nonzero(np.isfinite(value)))
-        if bad:
-            raise WeightsError(f"tensor {name!r} has {bad} NaN or infinite values: the weights are broken")
+    return problems
+
+
+def _gate_hint(shape: tuple[int, ...], hidden: int, gates: int) -> str:
+    """When the rows fit another cell type, say which: the commonest cause of a shape error."""
+    if len(shape) not in (1, 2) or shape[0] % hidden or shape[0] // hidden == gates:
+        return ""
+    fits = {4: "lstm", 3: "gru", 1: "rnn_tanh or rnn_relu"}.get(shape[0] // hidden)
+    return f" (the shapes fit a {fits}: pass cell=... / --cell)" if fits else ""
+
+
+def _value_problems(name: str, value: np.ndarray) -> list[str]:
+    if not np.issubdtype(value.dtype, np.floating):
+        return [f"tensor {name!r} has dtype {value.dtype}: weights must be floating point (float16/32/64)"]
+    finite = np.isfinite(value)
+    bad = value.size - int(np.count_nonzero(finite))
+    if bad:
+        return [f"tensor {name!r} has {bad} NaN or infinite values: the weights are broken; re-export them"]
+    largest = float(np.max(np.abs(value))) if value.size else 0.0
+    if largest > MAX_MAGNITUDE:
+        return [
+            f"tensor {name!r} has values as large as {largest:.3g} (limit {MAX_MAGNITUDE:g}): "
+            "the weights are broken; re-export them"
+        ]
+    return []

@@ -1,7 +1,10 @@
-"""Read and write weights files. Nothing here ever executes code from a file (no pickle).
+"""Load and save models. Nothing here ever executes code from a file (no pickle).
 
 Native format: safetensors with the tensor names of PyTorch's `word_language_model` example and
-metadata `cell` (rnn_tanh | rnn_relu | lstm | gru) and `vocab` (a JSON list of tokens).
+metadata `cell` (rnn_tanh | rnn_relu | lstm | gru) and `vocab` (a JSON list of tokens). Also read:
+`.npz` (native, PyTorch-style or Keras-path names), Keras `.keras` files and PyTorch `.pt` state dicts
+(see rnnviz/formats/). The vocabulary comes from `vocab=`, else the file, else a sibling text file:
+`<name>.vocab.txt` next to `<name>.<ext>`, then `vocab.txt` in the same folder (one token a line).
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from .errors import WeightsError
+from .formats.reader import WeightsFile, read
 from .model import Model
 
 BUNDLED = ("rnn", "lstm", "gru")
+VocabSource = Sequence[str] | str | Path
 
 
 def bundled_path(name: str) -> Path:
@@ -36,40 +41,83 @@ def save(model: Model, path: str | Path, metadata: dict[str, str] | None = None)
     save_file(tensors, str(path), metadata=meta)
 
 
+def resolve_path(path: str | Path) -> Path:
+    """A bundled model's name ("rnn", "lstm", "gru") or a path, as a path."""
+    if isinstance(path, str) and path.lower() in BUNDLED and not Path(path).exists():
+        return bundled_path(path.lower())
+    return Path(path)
+
+
 def load(
     path: str | Path,
-    vocab: Sequence[str] | str | Path | None = None,
+    vocab: VocabSource | None = None,
     cell: str | None = None,
     dtype: str = "float32",
 ) -> Model:
-    """Load a model: "rnn", "lstm", "gru" for the bundled demos, or a weights file."""
-    if isinstance(path, str) and path.lower() in BUNDLED and not Path(path).exists():
-        path = bundled_path(path.lower())
-    path = Path(path)
-    if not path.exists():
-        raise WeightsError(f"{path}: no such file; give a weights file or one of rnn, lstm, gru")
-    if path.is_dir():
-        raise WeightsError(f"{path}: is a directory; give a weights file inside it")
-    tensors, metadata = read_safetensors(path)
-    return build_model(tensors, metadata, path, vocab=vocab, cell=cell, dtype=dtype)
+    """Load a model: "rnn", "lstm", "gru" for the bundled demos, or a weights file of any supported format."""
+    weights = read(resolve_path(path))
+    return build_model(weights, vocab=vocab, cell=cell, dtype=dtype)
 
 
-def read_safetensors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    from safetensors import SafetensorError, safe_open
-
-    if path.stat().st_size == 0:
-        raise WeightsError(f"{path}: the file is empty; it holds no weights")
+def build_model(
+    weights: WeightsFile, vocab: VocabSource | None = None, cell: str | None = None, dtype: str = "float32"
+) -> Model:
+    """A validated Model from a read file, a vocabulary and a cell type (arguments win over the file)."""
+    path = weights.path
+    tokens, vocab_from = find_vocab(weights, vocab)
+    cell_name = cell or weights.cell
+    if cell_name is None:
+        raise WeightsError(
+            f"{path}: the file does not say its cell type and its shapes do not tell; "
+            "pass cell= / --cell (rnn_tanh, rnn_relu, lstm, gru)"
+        )
+    meta = {k: v for k, v in weights.found.metadata.items() if k not in ("vocab", "cell")}
     try:
-        with safe_open(str(path), framework="np") as f:
-            metadata = dict(f.metadata() or {})
-            tensors = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118 (safe_open is no dict)
-    except (SafetensorError, OSError, ValueError, TypeError) as err:
-        first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise WeightsError(f"{path}: not a readable safetensors file ({first_line})") from None
-    return tensors, metadata
+        return Model(weights.tensors, cell_name, tokens, dtype=dtype, metadata=meta)
+    except WeightsError as err:
+        where = f" (vocabulary from {vocab_from})" if "vocabulary has" in str(err) else ""
+        raise WeightsError(f"{path}: {err}{where}") from None
 
 
-def read_vocab(source: Sequence[str] | str | Path) -> list[str]:
+def find_vocab(weights: WeightsFile, vocab: VocabSource | None) -> tuple[list[str], str]:
+    """The tokens and where they came from: the argument, the file's metadata, or a sibling file."""
+    if vocab is not None:
+        tokens, source = read_vocab(vocab), "vocab=" if not isinstance(vocab, (str, Path)) else str(vocab)
+    elif "vocab" in weights.found.metadata:
+        tokens, source = _metadata_vocab(weights), "the file's metadata"
+    elif (sibling := sibling_vocab(weights.path)) is not None:
+        tokens, source = read_vocab(sibling), str(sibling)
+    else:
+        raise WeightsError(
+            f"{weights.path}: the file has no vocabulary: pass vocab=FILE / --vocab FILE (one token a line), "
+            f"or put it next to the weights as {weights.path.stem}.vocab.txt or vocab.txt"
+        )
+    if not tokens:
+        raise WeightsError(f"{weights.path}: the vocabulary from {source} is empty; give one token a line")
+    return tokens, source
+
+
+def sibling_vocab(path: Path) -> Path | None:
+    """`<name>.vocab.txt` beside `<name>.<ext>`, else `vocab.txt` in the same folder."""
+    for candidate in (path.with_name(f"{path.stem}.vocab.txt"), path.with_name("vocab.txt")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _metadata_vocab(weights: WeightsFile) -> list[str]:
+    try:
+        tokens = json.loads(weights.found.metadata["vocab"])
+    except (json.JSONDecodeError, RecursionError):
+        tokens = None
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise WeightsError(
+            f"{weights.path}: the 'vocab' metadata is not a JSON list of strings; pass vocab=..."
+        )
+    return tokens
+
+
+def read_vocab(source: VocabSource) -> list[str]:
     """A vocabulary from a list, or from a text file with one token a line."""
     if isinstance(source, (str, Path)):
         p = Path(source)
@@ -82,33 +130,3 @@ def read_vocab(source: Sequence[str] | str | Path) -> list[str]:
             tokens.pop()
         return tokens
     return [str(t) for t in source]
-
-
-def build_model(
-    tensors: dict[str, np.ndarray],
-    metadata: dict[str, str],
-    path: Path,
-    vocab: Sequence[str] | str | Path | None = None,
-    cell: str | None = None,
-    dtype: str = "float32",
-) -> Model:
-    """A Model from native tensors, a vocabulary from the argument or the metadata, and a cell type."""
-    if vocab is not None:
-        tokens = read_vocab(vocab)
-    elif "vocab" in metadata:
-        try:
-            tokens = json.loads(metadata["vocab"])
-        except json.JSONDecodeError:
-            raise WeightsError(f"{path}: the 'vocab' metadata is not a JSON list; pass vocab=...") from None
-        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-            raise WeightsError(f"{path}: the 'vocab' metadata is not a JSON list of strings; pass vocab=...")
-    else:
-        raise WeightsError(f"{path}: the file has no vocabulary; pass vocab=FILE (one token a line)")
-    cell_name = cell or metadata.get("cell")
-    if cell_name is None:
-        raise WeightsError(f"{path}: the file does not say its cell type; pass cell='lstm', 'gru' or 'rnn'")
-    meta = {k: v for k, v in metadata.items() if k not in ("vocab", "cell")}
-    try:
-        return Model(tensors, cell_name, tokens, dtype=dtype, metadata=meta)
-    except WeightsError as err:
-        raise WeightsError(f"{path}: {err}") from None
