@@ -185,6 +185,31 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--svg", metavar="FILE", help="write the picture as SVG")
     parser.add_argument("--html", metavar="FILE", help="write the picture as HTML")
     parser.add_argument("--width", type=int, help="width in characters (default: the terminal's, or 100)")
+    parser.add_argument("--flow", action="store_true", help="add gradient flow at the last word (log)")
+    parser.add_argument(
+        "--compare", metavar="M1,M2", help="gradient flow of several models on the text, e.g. rnn,lstm,gru"
+    )
+    parser.add_argument("--gates", action="store_true", help="add gate saturation (LSTM, GRU) per unit")
+    parser.add_argument("--corpus", type=int, metavar="N", help="with --gates: over N demo sentences instead")
+
+
+def _story_sections(args: argparse.Namespace) -> list[Section]:
+    """Gradient flow (--flow, --compare) and gate saturation (--gates, --corpus), when asked for."""
+    sections: list[Section] = []
+    if args.flow or args.compare is not None:
+        from .flow import flow_section
+
+        names = [n.strip() for n in (args.compare or "").split(",") if n.strip()]
+        if args.compare is not None and not names:
+            raise ValueError("--compare needs model names or files separated by commas, e.g. rnn,lstm,gru")
+        sections.append(flow_section(compare=names or None))
+    if args.corpus is not None and (args.corpus < 1 or not args.gates):
+        raise ValueError(f"--corpus {args.corpus}: use it with --gates, and give at least 1 sentence")
+    if args.gates:
+        from .saturation import saturation_section
+
+        sections.append(saturation_section(corpus=args.corpus))
+    return sections
 
 
 def command(args: argparse.Namespace) -> int:
@@ -198,7 +223,7 @@ def command(args: argparse.Namespace) -> int:
     console = Console(record=exporting, width=args.width or (100 if exporting else None), highlight=False)
     plain = not exporting and not console.is_terminal
     opts = RenderOptions(width=console.width - 4, plain=plain, layer=args.layer)
-    console.print(picture(model, trace, opts))
+    console.print(picture(model, trace, opts, _story_sections(args)))
     if args.svg:
         console.save_svg(args.svg, title="rnnviz render", clear=False)
     if args.html:

@@ -264,9 +264,12 @@ class SaturationPlot:
         s = self.saturation
         layer = "top layer" if s.layer == -1 else f"layer {s.layer}"
         yield Text(
-            f"gate saturation, {s.cell}, {layer}: share of each unit's values <{s.low:g} (left) and "
-            f">{s.high:g} (right) over {s.source} ({s.words} words)",
+            f"gate saturation · {s.cell} · {layer} · over {s.source} ({s.words} words)",
             style="bold underline",
+        )
+        yield Text(
+            f"per unit: share of gate values <{s.low:g} (left-saturated) vs >{s.high:g} (right-saturated)",
+            style="dim",
         )
         yield Columns([self.scatter(g) for g in s.gates.values()], padding=(0, 3))
         yield Text(
