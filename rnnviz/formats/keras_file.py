@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import WeightsError
 from .found import Found, widen
-from .keras_layers import SHAPE_OF_MODEL, KerasLayer
+from .keras_layers import SHAPE_OF_MODEL, KerasLayer, check_kinds
 from .zipped import open_zip, read_member
 
 KINDS = {"Embedding": "embedding", "LSTM": "lstm", "GRU": "gru", "SimpleRNN": "simple_rnn", "Dense": "dense"}
@@ -41,6 +41,7 @@ def read_keras(path: Path) -> tuple[Found, list[KerasLayer]]:
         config = _parse_config(read_member(archive, "config.json", ".keras file"))
         weights_h5 = read_member(archive, "model.weights.h5", ".keras file")
     layer_configs = _layer_configs(config)
+    check_kinds([KINDS[class_name] for class_name, _, _ in layer_configs])
     try:
         import h5py
     except ImportError:

@@ -36,14 +36,20 @@ class Converted:
     notes: list[str] = field(default_factory=list)
 
 
-def convert(layers: list[KerasLayer]) -> Converted:
-    kinds = [layer.kind for layer in layers]
-    recurrent = [layer for layer in layers if layer.kind in RECURRENT]
-    if len({layer.kind for layer in recurrent}) > 1:
-        types = " → ".join(layer.kind for layer in recurrent)
-        raise WeightsError(f"mixed recurrent layer types ({types}) are not supported: {SHAPE_OF_MODEL}")
-    if not recurrent or kinds != ["embedding", *(layer.kind for layer in recurrent), "dense"]:
+def check_kinds(kinds: list[str]) -> None:
+    """Embedding, then one or more recurrent layers of one type, then Dense; else a message."""
+    recurrent = [kind for kind in kinds if kind in RECURRENT]
+    if len(set(recurrent)) > 1:
+        raise WeightsError(
+            f"mixed recurrent layer types ({' → '.join(recurrent)}) are not supported: {SHAPE_OF_MODEL}"
+        )
+    if not recurrent or kinds != ["embedding", *recurrent, "dense"]:
         raise WeightsError(f"this Keras model is {' → '.join(kinds) or 'empty'}: {SHAPE_OF_MODEL}")
+
+
+def convert(layers: list[KerasLayer]) -> Converted:
+    check_kinds([layer.kind for layer in layers])
+    recurrent = [layer for layer in layers if layer.kind in RECURRENT]
     embedding, dense = layers[0], layers[-1]
     cell = _cell_name(recurrent)
     out = Converted({"encoder.weight": _var(embedding, "embeddings", 2)}, cell)
