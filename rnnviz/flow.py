@@ -42,11 +42,14 @@ def layer_flow(
     of: str = "hidden",
     nonlinearity: str = "tanh",
     window: int | None = None,
+    probes: int | None = None,
+    seed: int = 0,
 ) -> np.ndarray:
     """Flow norms (position+1,) for one recorded layer run of batch 1 (see the module docstring).
 
     `window` limits the work to the last `window` earlier words; entries farther back are NaN.
-    The TUI can call this with the runs it already holds instead of re-running the model.
+    `probes` (< H) trades exactness for speed, see `probe_cotangent`. The TUI can call this with
+    the runs it already holds instead of re-running the model.
     """
     if of not in FLOW_OF:
         raise ValueError(f"unknown flow {of!r}: use of='hidden' or of='cell'")
@@ -60,8 +63,8 @@ def layer_flow(
     # word uses the missing earlier state only to go further back, which we never look at.
     piece = _slice_run(run, start, position + 1)
     w = LayerWeights(weights.w_ih, weights.w_hh.astype(np.float64), weights.b_ih, weights.b_hh)
-    hidden = run.h.shape[2]
-    identity = {position - start: np.eye(hidden)}
+    seeds = probe_cotangent(run.h.shape[2], probes, seed)
+    identity = {position - start: seeds}
     norms = np.full(position + 1, np.nan)
 
     def record(s: int, dh: np.ndarray, dc: np.ndarray | None) -> None:
@@ -74,12 +77,26 @@ def layer_flow(
         w,
         None if of == "cell" else identity,
         dc=identity if of == "cell" else None,
-        batch=hidden,
+        batch=seeds.shape[0],
         nonlinearity=nonlinearity,
         need_inputs=False,
         on_step=record,
     )
     return norms
+
+
+def probe_cotangent(hidden: int, probes: int | None = None, seed: int = 0) -> np.ndarray:
+    """The cotangent rows sent backwards: the identity (exact), or `probes` random orthonormal rows
+    scaled by √(H/probes). For Haar-random Q, E[QᵀQ] = (probes/H)·I, so ‖QJ‖²·H/probes is an
+    unbiased estimate of ‖J‖²_F at probes/H of the cost, and still exactly √H at the position."""
+    if probes is None or probes >= hidden:
+        return np.eye(hidden)
+    if probes < 1:
+        raise ValueError(f"probes={probes}: give at least 1 (or None for the exact flow)")
+    gaussian = np.random.default_rng(seed).standard_normal((hidden, probes))
+    q, r = np.linalg.qr(gaussian)
+    q *= np.sign(np.diag(r))  # makes the orthonormal columns Haar-distributed
+    return q.T * np.sqrt(hidden / probes)
 
 
 def _slice_run(run: LayerRun, start: int, stop: int) -> LayerRun:
@@ -115,12 +132,18 @@ def gradient_flow(
     of: str = "hidden",
     layer: int = -1,
     window: int | None = None,
+    probes: int | None = None,
 ) -> np.ndarray:
     """(position+1,) array: entry s = ‖∂h_position/∂h_s‖_F in `layer` (default: the top one).
 
     LSTM: c_s is held fixed; of="cell" gives ‖∂c_position/∂c_s‖_F instead (LSTM only).
     Entry `position` is ‖I‖ = √H. Negative positions count from the end. The model re-runs the
     trace's words up to `position` (the backward pass needs its recorded gates).
+
+    Cost: one backward sweep with an (H, H) cotangent, about G·H³ multiply-adds per word (G = 4
+    LSTM, 3 GRU, 1 RNN); at H = 1024 roughly 0.1 s a word on a laptop core. `window` stops after
+    that many words back (farther entries NaN); `probes=k` estimates the norms from k random
+    directions instead of H (exact at the position, a few percent off elsewhere for k ≈ 64).
     """
     if trace.cell != model.cell or trace.hidden_size != model.hidden_size:
         raise ValueError(
@@ -140,6 +163,7 @@ def gradient_flow(
         of=of,
         nonlinearity=model.nonlinearity,
         window=window,
+        probes=probes,
     )
 
 

@@ -210,3 +210,20 @@ def test_bundled_plot_renders_for_every_model():
     for label in ("rnn h", "lstm h", "lstm c", "gru h"):
         assert label in text
     assert "distance" in text
+
+
+def test_probes_estimate_the_norms_without_bias():
+    model = random_model("lstm", hidden=8, seed=9, dtype="float64", scale=1.0)
+    trace = model.run(SENTENCE)
+    exact = gradient_flow(model, trace, 8)
+    np.testing.assert_allclose(gradient_flow(model, trace, 8, probes=8), exact, rtol=1e-12)  # k = H: exact
+    estimates = np.array([layer_flow_probed(model, trace, seed) for seed in range(300)])
+    np.testing.assert_allclose(estimates[:, 8], np.sqrt(8))  # the position stays exactly √H
+    assert np.std(estimates[:, :8], axis=0).min() > 0  # really random directions
+    mean_square = np.mean(estimates**2, axis=0)
+    np.testing.assert_allclose(mean_square[:8], exact[:8] ** 2, rtol=0.15)
+
+
+def layer_flow_probed(model, trace, seed: int) -> np.ndarray:
+    run = model.forward(trace.ids[:9, None])[-1]
+    return layer_flow("lstm", run, model.layers[-1], 8, probes=2, seed=seed)
