@@ -141,7 +141,7 @@ def gradient_flow(
     trace's words up to `position` (the backward pass needs its recorded gates).
 
     Cost: one backward sweep with an (H, H) cotangent, about G·H³ multiply-adds per word (G = 4
-    LSTM, 3 GRU, 1 RNN); at H = 1024 roughly 0.1 s a word on a laptop core. `window` stops after
+    LSTM, 3 GRU, 1 RNN): at H = 1024 about 0.1–0.5 s a word on a busy 2-core machine. `window` stops after
     that many words back (farther entries NaN); `probes=k` estimates the norms from k random
     directions instead of H (exact at the position, a few percent off elsewhere for k ≈ 64).
     """
@@ -222,9 +222,10 @@ def flow_curve(
     layer: int = -1,
     label: str | None = None,
     window: int | None = None,
+    probes: int | None = None,
 ) -> FlowCurve:
     """gradient_flow as a curve against distance, with the log10 norms a log-scale plot draws."""
-    norms = gradient_flow(model, trace, position, of=of, layer=layer, window=window)
+    norms = gradient_flow(model, trace, position, of=of, layer=layer, window=window, probes=probes)
     name = label or (f"{model.cell_name} {'c' if of == 'cell' else 'h'}")
     return FlowCurve(
         label=name, norms=norms, tokens=list(trace.tokens[: norms.shape[0]]), cell=model.cell, of=of
@@ -238,6 +239,7 @@ def compare_flow(
     layer: int = -1,
     cell_path: bool = True,
     window: int | None = None,
+    probes: int | None = None,
 ) -> list[FlowCurve]:
     """Each model's flow on the same sentence, one curve per model (an LSTM adds its cell path).
 
@@ -249,11 +251,10 @@ def compare_flow(
     curves = []
     for name, model in named:
         trace = model.run(text, decode=False)
-        curves.append(flow_curve(model, trace, position, layer=layer, label=f"{name} h", window=window))
-        if cell_path and model.cell == "lstm":
-            curves.append(
-                flow_curve(model, trace, position, of="cell", layer=layer, label=f"{name} c", window=window)
-            )
+        paths = ("hidden", "cell") if cell_path and model.cell == "lstm" else ("hidden",)
+        for of in paths:
+            label = f"{name} {'c' if of == 'cell' else 'h'}"
+            curves.append(flow_curve(model, trace, position, of, layer, label, window, probes))
     return curves
 
 
