@@ -1,15 +1,29 @@
-"""`rnnviz [WEIGHTS] [--text ...]`: until the viewer lands, print the static picture."""
+"""`rnnviz [WEIGHTS|rnn|lstm|gru] [--text ...]`: open the viewer."""
 
 from __future__ import annotations
 
 import argparse
 
-from .. import render
+from ..corpus import DEMO_SENTENCE
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    render.configure(parser)
+    parser.add_argument(
+        "weights", nargs="?", default="lstm", help="weights file, or rnn | lstm | gru (default lstm)"
+    )
+    parser.add_argument("--text", default=DEMO_SENTENCE, help="the sentence to read")
+    parser.add_argument("--vocab", help="vocabulary file (one token a line) for weights that carry none")
+    parser.add_argument("--cell", help="cell type when the file cannot tell: rnn_tanh, rnn_relu, lstm, gru")
+    parser.add_argument("--layer", type=int, default=-1, help="which layer to draw (default: the top one)")
+    parser.add_argument("--compare", metavar="MODEL", help="open in compare mode beside this model")
 
 
 def command(args: argparse.Namespace) -> int:
-    return render.command(args)
+    """Run the app; its return code is the exit status (1 after a crash inside the app)."""
+    from .app import make_app  # Textual is imported only when the viewer opens
+
+    app = make_app(
+        args.weights, args.text, compare=args.compare, vocab=args.vocab, cell=args.cell, layer=args.layer
+    )
+    app.run()
+    return app.return_code if app.return_code is not None else 0

@@ -1,0 +1,375 @@
+"""The rnnviz app: composes the widgets and routes keys and messages between them.
+
+State lives here (cursor, selected unit, sort mode, the models and their runs); widgets only draw
+what they are given. The model runs once per sentence, in a worker thread; a keypress only moves
+the cursor or the view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.events import Resize
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Header, Static
+from textual.worker import get_current_worker
+
+from ..corpus import DEMO_SENTENCE
+from ..model import Model
+from ..weights import BUNDLED
+from .commands import ActionCommands
+from .edit import EditScreen
+from .heatmap import StateHeatmap
+from .help import HelpScreen
+from .legend import Legend
+from .modelview import ModelView, check_text, load_source, model_label
+from .panel import ModelPanel
+from .scrollsync import ScrollSync
+from .sentence import SentenceBar
+from .sorting import SORT_MODES, SortMode
+from .textutil import visible
+
+MIN_WIDTH, MIN_HEIGHT = 60, 18  # below this the app shows "make the window larger"
+DEFAULT_SIZE = (120, 40)  # headless runs (tests, screenshots) unless told otherwise
+Source = str | Path | Model
+
+
+@dataclass(frozen=True)
+class Action:
+    key: str
+    action: str
+    title: str  # footer and palette
+    help: str  # help screen and palette
+    group: str | None = None  # keys shown together in the footer
+    show: bool = True
+
+
+ACTIONS: list[Action] = [
+    Action("left", "step(-1)", "Previous word", "move the cursor one word back", "word"),
+    Action("right", "step(1)", "Next word", "move the cursor one word on", "word"),
+    Action("home", "first", "First word", "move the cursor to the first word", "first/last"),
+    Action("end", "last", "Last word", "move the cursor to the last word", "first/last"),
+    Action("up", "unit(-1)", "Previous unit", "select the unit above (in the current order)", "unit"),
+    Action("down", "unit(1)", "Next unit", "select the unit below (in the current order)", "unit"),
+    Action("e", "edit", "Edit", "type a new sentence; the models run on it once"),
+    Action("m", "switch_model", "Model", "switch to the next model (rnn, lstm, gru), same sentence"),
+    Action("c", "compare", "Compare", "show a second model stacked under the first, on the same sentence"),
+    Action("s", "sort", "Sort", "change the order of units: " + ", ".join(m.name for m in SORT_MODES)),
+    Action("tab", "focus_next", "Panel", "move the focus to the next panel"),
+    Action("shift+tab", "focus_previous", "Previous panel", "move the focus back a panel", show=False),
+    Action("question_mark", "help", "Help", "show this list of keys"),
+    Action("q", "quit", "Quit", "leave rnnviz"),
+]
+MAIN_SCREEN_ACTIONS = {a.action.split("(")[0] for a in ACTIONS} - {"quit", "help"}
+HEATMAP_KEYS = [
+    ("pgup/pgdn", "scroll the focused heatmap's rows"),
+    ("shift+←/→", "scroll the focused heatmap's words"),
+    ("mouse", "wheel scrolls (shift+wheel sideways); a click picks a word and a unit"),
+    ("ctrl+p", "command palette: every action above, and themes"),
+]
+
+
+def _bindings() -> list[Binding]:
+    groups = {
+        name: Binding.Group(name, compact=name != "first/last") for name in {a.group for a in ACTIONS} if name
+    }
+    # Tab is a priority binding so the footer lists it (the screen's own tab binding is hidden).
+    return [
+        Binding(
+            a.key,
+            a.action,
+            a.title,
+            show=a.show,
+            group=groups.get(a.group or ""),
+            tooltip=a.help,
+            priority=a.key in ("tab", "shift+tab"),
+        )
+        for a in ACTIONS
+    ]
+
+
+def partner_for(source: Source) -> str:
+    """The model to compare with by default: an RNN beside a gated cell, an LSTM beside an RNN."""
+    label = model_label(source)
+    cell = source.cell if isinstance(source, Model) else label
+    return "lstm" if cell == "rnn" else "rnn"
+
+
+class RnnvizApp(App[int]):
+    """Step through a sentence and watch a recurrent network's memory."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "rnnviz"
+    COMMANDS = App.COMMANDS | {ActionCommands}
+    BINDINGS = _bindings()
+
+    cursor: reactive[int] = reactive(0, init=False)
+    selected_unit: reactive[int] = reactive(0, init=False)
+    sort_index: reactive[int] = reactive(0, init=False)
+
+    def __init__(
+        self,
+        views: list[ModelView],
+        text: str,
+        lineup: list[Source],
+        compare_with: Source | None = None,
+        size: tuple[int, int] | None = None,
+        vocab: str | None = None,
+        cell: str | None = None,
+    ):
+        super().__init__()
+        self.views = views
+        self.text = text
+        self.lineup = lineup  # what `m` cycles through; lineup[0] is the first model
+        self.model_index = 0
+        self.compare_with = compare_with
+        self.headless_size = size or DEFAULT_SIZE
+        self.vocab_source = vocab
+        self.cell_source = cell
+        self.layer = views[0].layer
+        self.words_sync = ScrollSync("x")
+        self._models: dict[str, Model] = {view.name: view.model for view in views}
+
+    # -- composition -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Vertical(id="main"):
+            yield Header(icon="≋")
+            yield SentenceBar(id="sentence")
+            with Vertical(id="panels"):
+                yield from self._panels()
+            yield Legend(id="legend")
+            yield Footer()
+        message = f"make the window larger\n(at least {MIN_WIDTH}×{MIN_HEIGHT}; q quits)"
+        yield Static(message, id="too-small", markup=False)
+
+    def _panels(self) -> list[ModelPanel]:
+        compare = len(self.views) > 1
+        return [
+            ModelPanel(view, show_cell=not compare, words_sync=self.words_sync, id=f"panel-{k}")
+            for k, view in enumerate(self.views)
+        ]
+
+    def on_mount(self) -> None:
+        self.query_one(SentenceBar).show(self.tokens, self.cursor)
+        self._update_title()
+        self._push_state()
+        self._check_size(self.size.width, self.size.height)
+        self.query_one(".hidden", StateHeatmap).focus()
+
+    def run_test(self, *, size: tuple[int, int] | None = None, **kwargs):  # type: ignore[override]
+        """As App.run_test, at the size given to make_app unless told otherwise."""
+        return super().run_test(size=size or self.headless_size, **kwargs)
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def view(self) -> ModelView:
+        return self.views[0]
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.view.tokens
+
+    @property
+    def sort_mode(self) -> SortMode:
+        return SORT_MODES[self.sort_index % len(SORT_MODES)]
+
+    @property
+    def compare_mode(self) -> bool:
+        return len(self.views) > 1
+
+    @property
+    def panels(self) -> list[ModelPanel]:
+        return list(self.query(ModelPanel))
+
+    @property
+    def sentence_bar(self) -> SentenceBar:
+        return self.query_one(SentenceBar)
+
+    def unit_order(self, view: ModelView | None = None):
+        """The order the heatmaps list units in, for a view (default: the first)."""
+        return self.sort_mode.order(view or self.view, min(self.cursor, (view or self.view).steps - 1))
+
+    def _push_state(self) -> None:
+        for panel in self.panels:
+            panel.update(self.cursor, self.unit_order(panel.view), self.selected_unit)
+
+    def _update_title(self) -> None:
+        names = " vs ".join(visible(v.describe()) for v in self.views)
+        self.sub_title = f"{names} · sort: {self.sort_mode.name}"
+
+    def watch_cursor(self) -> None:
+        self.sentence_bar.cursor = self.cursor
+        self._push_state()
+
+    def watch_selected_unit(self) -> None:
+        self._push_state()
+
+    def watch_sort_index(self) -> None:
+        self._update_title()
+        self._push_state()
+
+    def on_state_heatmap_cell_clicked(self, message: StateHeatmap.CellClicked) -> None:
+        if message.step is not None:
+            self.cursor = message.step
+        if message.unit is not None:
+            self.selected_unit = message.unit
+
+    # -- actions -----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Under a dialog, the dialog's keys win (typing "e" or arrows in the sentence editor).
+        return not (action in MAIN_SCREEN_ACTIONS and isinstance(self.screen, ModalScreen))
+
+    def action_step(self, delta: int) -> None:
+        self.cursor = max(0, min(len(self.tokens) - 1, self.cursor + delta))
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = len(self.tokens) - 1
+
+    def action_unit(self, delta: int) -> None:
+        order = list(self.unit_order())
+        position = order.index(self.selected_unit) if self.selected_unit in order else 0
+        self.selected_unit = int(order[max(0, min(len(order) - 1, position + delta))])
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORT_MODES)
+
+    def action_help(self) -> None:
+        rows = [(self.get_key_display(b), a.help) for a, b in zip(ACTIONS, self.BINDINGS, strict=True)]
+        intro = (
+            "Rows are units (two per row: upper and lower half of ▀), columns are words; "
+            "the cursor column is marked and words after it are faded."
+        )
+        self.push_screen(HelpScreen(rows + HEATMAP_KEYS, intro))
+
+    def action_edit(self) -> None:
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.run_models([v.name for v in self.views], text, cursor=0)
+
+        self.push_screen(EditScreen(self.text, self.problem_with), done)
+
+    def problem_with(self, text: str) -> str | None:
+        """Why the current models cannot read a text, in one line, or None."""
+        problem = check_text(text)
+        if problem:
+            return problem
+        for view in self.views:
+            try:
+                view.model.encode(text)
+            except ValueError as err:
+                return f"{view.name}: {err}"
+        return None
+
+    def action_switch_model(self) -> None:
+        self.model_index = (self.model_index + 1) % len(self.lineup)
+        first = self.lineup[self.model_index]
+        names: list[Source] = [first]
+        if self.compare_mode:
+            names.append(self._partner(first))
+        self.run_models(names, self.text, cursor=self.cursor)
+
+    def action_compare(self) -> None:
+        if self.compare_mode:
+            self.apply_views(self.views[:1], self.text, self.cursor)
+        else:
+            names: list[Source] = [self.lineup[self.model_index]]
+            self.run_models([*names, self._partner(names[0])], self.text, cursor=self.cursor)
+
+    def _partner(self, first: Source) -> Source:
+        partner = self.compare_with if self.compare_with is not None else partner_for(first)
+        if model_label(partner) == model_label(first):
+            partner = partner_for(first)
+        return partner
+
+    def palette_actions(self) -> list[tuple[str, str, str]]:
+        return [(a.title, a.help, a.action) for a in ACTIONS]
+
+    # -- running models ----------------------------------------------------------------------
+    def _model(self, source: Source) -> tuple[str, Model]:
+        label = model_label(source)
+        if label not in self._models:
+            if isinstance(source, Model):
+                self._models[label] = source
+            else:
+                bundled = str(source).lower() in BUNDLED
+                self._models[label] = load_source(
+                    source, None if bundled else self.vocab_source, None if bundled else self.cell_source
+                )
+        return label, self._models[label]
+
+    @work(thread=True, exclusive=True, group="run")
+    def run_models(self, sources: Sequence[Source], text: str, cursor: int = 0) -> None:
+        """Load and run the models off the event loop, then show them (if no newer run started)."""
+        worker = get_current_worker()
+        try:
+            views = []
+            for source in sources:
+                label, model = self._model(source)
+                # --layer was given for the first model; the others show their top layer.
+                layer = self.layer if label == model_label(self.lineup[0]) else -1
+                views.append(ModelView.run(label, model, text, layer=layer))
+        except (ValueError, OSError) as err:  # WeightsError is a ValueError
+            message = str(err).splitlines()[0] if str(err) else type(err).__name__
+            self.call_from_thread(self.notify, message, severity="error", timeout=6)
+            return
+        if not worker.is_cancelled:
+            self.call_from_thread(self.apply_views, views, text, cursor)
+
+    async def apply_views(self, views: list[ModelView], text: str, cursor: int) -> None:
+        """Replace the shown models (and sentence) at once."""
+        self.views = views
+        self.text = text
+        container = self.query_one("#panels")
+        await container.remove_children()
+        await container.mount_all(self._panels())
+        self.set_reactive(RnnvizApp.cursor, min(cursor, len(self.tokens) - 1))
+        self.set_reactive(RnnvizApp.selected_unit, min(self.selected_unit, self.view.units - 1))
+        self.sentence_bar.show(self.tokens, self.cursor)
+        self._update_title()
+        self._push_state()
+        self.query_one(".hidden", StateHeatmap).focus()
+
+    # -- size --------------------------------------------------------------------------------
+    def on_resize(self, event: Resize) -> None:
+        self._check_size(event.size.width, event.size.height)
+
+    def _check_size(self, width: int, height: int) -> None:
+        self.screen_stack[0].set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
+
+
+def make_app(
+    model_or_name: Source = "lstm",
+    text: str | Sequence[str] = DEMO_SENTENCE,
+    compare: Source | None = None,
+    size: tuple[int, int] | None = None,
+    *,
+    vocab: str | None = None,
+    cell: str | None = None,
+    layer: int = -1,
+) -> RnnvizApp:
+    """The app on a model (a bundled name, a weights path or a Model) and a sentence.
+
+    Loads and runs the model(s) before returning, so a bad file or sentence raises here (a one-line
+    WeightsError / ValueError) instead of inside the app. `compare` opens in compare mode with
+    that second model; `size` is the terminal size for headless runs (run_test, screenshots).
+    """
+    words = text if isinstance(text, str) else " ".join(str(t) for t in text)
+    model = load_source(model_or_name, vocab=vocab, cell=cell)
+    first = model_label(model_or_name)
+    views = [ModelView.run(first, model, text, layer=layer)]
+    if compare is not None:
+        second = load_source(compare, vocab=vocab, cell=cell)
+        views.append(ModelView.run(model_label(compare), second, text))
+    lineup: list[Source] = [model_or_name]
+    lineup += [name for name in BUNDLED if name != first]
+    return RnnvizApp(views, words, lineup, compare_with=compare, size=size, vocab=vocab, cell=cell)

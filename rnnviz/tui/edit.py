@@ -1,0 +1,47 @@
+"""EditScreen: type a new sentence. A sentence the models cannot read keeps the dialog open."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+PREFILL_LIMIT = 5_000  # longer texts are not copied into the input line: typing in it would crawl
+
+
+class EditScreen(ModalScreen[str | None]):
+    """Returns the new sentence, or None when cancelled.
+
+    `check(text)` says in one line why a text cannot be read (or None): the dialog then shows that
+    as a notification and stays open with the text as typed, so nothing is lost.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, text: str, check: Callable[[str], str | None]):
+        super().__init__()
+        self.initial = text if len(text) <= PREFILL_LIMIT else ""
+        self.hint = "" if len(text) <= PREFILL_LIMIT else f"the current text has {len(text):,} characters"
+        self.check = check
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="edit-box") as box:
+            box.border_title = "edit the sentence"
+            box.border_subtitle = "enter runs the model · escape cancels"
+            yield Input(value=self.initial, placeholder=self.hint or "type a sentence", id="edit-input")
+            yield Static("words the model does not know are read as <unk>", id="edit-note", markup=False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        problem = self.check(event.value)
+        if problem:
+            self.notify(problem, severity="error", timeout=4)
+            return
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,126 @@
+"""ModelPanel: everything drawn for one model — its heatmaps, gates, predictions and unit inspector.
+
+The app shows one panel, or two stacked in compare mode. A panel keeps its heatmaps and gates on
+the same rows (ScrollSync along y) and joins the app's word-axis sync so stacked panels scroll
+their words together.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+
+from .gates import GatesPanel
+from .heatmap import StateHeatmap
+from .inspector import UnitInspector
+from .modelview import ModelView
+from .predictions import Predictions
+from .scrollsync import ScrollSync
+from .textutil import visible
+
+
+class ModelPanel(Vertical):
+    """One model's view of the sentence at the cursor."""
+
+    def __init__(
+        self,
+        view: ModelView,
+        *,
+        show_cell: bool = True,
+        words_sync: ScrollSync | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ):
+        super().__init__(id=id, classes=classes)
+        self.view = view
+        self.show_cell = show_cell and view.cell_state is not None
+        self.words_sync = words_sync or ScrollSync("x")
+        self.rows_sync = ScrollSync("y")
+        self.step = 0
+        self.order = np.arange(view.units)
+        self.selected = 0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="panel-body"):
+            with Vertical(classes="states"):
+                with Horizontal(classes="hidden-row"):
+                    yield StateHeatmap(classes="hidden")
+                    yield GatesPanel(classes="gates")
+                if self.show_cell:
+                    yield StateHeatmap(classes="cell")
+            with Vertical(classes="side"):
+                yield Predictions(classes="predictions")
+                yield UnitInspector(classes="inspector")
+
+    @property
+    def heatmaps(self) -> list[StateHeatmap]:
+        return list(self.query(StateHeatmap))
+
+    @property
+    def hidden_map(self) -> StateHeatmap:
+        return self.query_one(".hidden", StateHeatmap)
+
+    @property
+    def gates(self) -> GatesPanel:
+        return self.query_one(GatesPanel)
+
+    def on_mount(self) -> None:
+        view = self.view
+        hidden = self.hidden_map
+        hidden.border_title = Content(f"{visible(view.name)} · hidden state h")
+        hidden.border_subtitle = Content(f"±{view.hidden_scale:.3g}")
+        hidden.show(view.hidden, view.tokens, view.hidden_scale)
+        if self.show_cell and view.cell_state is not None:
+            cell = self.query_one(".cell", StateHeatmap)
+            cell.border_title = Content("cell state c")
+            cell.border_subtitle = Content(f"±{view.cell_scale:.3g}")
+            cell.show(view.cell_state, view.tokens, view.cell_scale)
+        gates = self.gates
+        for heatmap in self.heatmaps:
+            heatmap.sync_x.append(self.words_sync)
+            heatmap.sync_y.append(self.rows_sync)
+            self.words_sync.add(heatmap)
+            self.rows_sync.add(heatmap)
+        gates.sync_y.append(self.rows_sync)
+        self.rows_sync.add(gates)
+        self._push()
+        self.call_after_refresh(self._reveal, True, True)
+
+    def on_unmount(self) -> None:
+        for heatmap in self.heatmaps:
+            self.words_sync.remove(heatmap)
+
+    def update(self, step: int, order: np.ndarray, selected: int) -> None:
+        """Show the state at word `step`, units in `order`, one unit selected."""
+        step = min(step, self.view.steps - 1)
+        selected = min(selected, self.view.units - 1)
+        moved, reselected = step != self.step, selected != self.selected
+        reordered = not np.array_equal(order, self.order)
+        self.step, self.order, self.selected = step, order, selected
+        if self.is_mounted:
+            self._push()
+            # Scroll only for what changed, so a view the user scrolled away stays put otherwise.
+            if moved or reselected or reordered:
+                self.call_after_refresh(self._reveal, moved, reselected or reordered)
+
+    def _push(self) -> None:
+        view, step, order, selected = self.view, self.step, self.order, self.selected
+        for heatmap in self.heatmaps:
+            heatmap.set_order(order)
+            heatmap.cursor = step
+            heatmap.selected = selected
+        gates = self.gates
+        gates.border_title = Content(f"gates at “{visible(view.tokens[step])}”")
+        gates.show(view, step, order, selected)
+        self.query_one(Predictions).show(view, step)
+        self.query_one(UnitInspector).show(view, step, selected)
+
+    def _reveal(self, cursor: bool, unit: bool) -> None:
+        """Scroll to the cursor column and/or the selected unit (after a refresh: sizes are known)."""
+        if cursor:
+            for heatmap in self.heatmaps:
+                heatmap.reveal_cursor()
+        if unit:
+            self.hidden_map.reveal_unit(self.selected)
