@@ -112,7 +112,8 @@ def _stats(value: np.ndarray) -> tuple[str, str, str]:
     finite = as_float[np.isfinite(as_float)]
     if finite.size == 0:
         return "nan", "nan", "nan"
-    norm = float(np.sqrt(np.sum(finite * finite)))
+    largest = float(np.abs(finite).max())
+    norm = largest * float(np.sqrt(np.sum((finite / largest) ** 2))) if largest else 0.0  # no overflow
     return f"{finite.min():.4g}", f"{finite.max():.4g}", f"{norm:.4g}"
 
 

@@ -34,7 +34,7 @@ def _array(name: str, data: bytes) -> np.ndarray:
             shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
         else:
             shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
-    except (ValueError, TypeError, SyntaxError, OverflowError, MemoryError):
+    except Exception:  # numpy parses the header as a Python literal: any error type can come out
         raise WeightsError(f"array {name!r} is not a readable .npy array: the file is damaged") from None
     if dtype.hasobject:
         raise WeightsError(
