@@ -6,6 +6,7 @@ trace = model.run("the cat sat on the mat because it was tired and it meowed .")
 """
 
 from .corpus import DEMO_SENTENCE
+from .counterfactual import counterfactual
 from .errors import WeightsError
 from .flow import gradient_flow
 from .memory import links
@@ -13,5 +14,15 @@ from .model import Model
 from .trace import Trace
 from .weights import load, save
 
-__all__ = ["DEMO_SENTENCE", "Model", "Trace", "WeightsError", "gradient_flow", "links", "load", "save"]
+__all__ = [
+    "DEMO_SENTENCE",
+    "Model",
+    "Trace",
+    "WeightsError",
+    "counterfactual",
+    "gradient_flow",
+    "links",
+    "load",
+    "save",
+]
 __version__ = "0.1.0"
