@@ -191,6 +191,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--gates", action="store_true", help="add gate saturation (LSTM, GRU) per unit")
     parser.add_argument("--corpus", type=int, metavar="N", help="with --gates: over N demo sentences instead")
+    parser.add_argument(
+        "--links",
+        nargs="?",
+        const="occlusion",
+        choices=("occlusion", "integrated", "gradient", "retention"),
+        metavar="METHOD",
+        help="tint the words by how much the last word's prediction depends on them "
+        "(occlusion [default], integrated, gradient, retention)",
+    )
 
 
 def _story_sections(args: argparse.Namespace) -> list[Section]:
@@ -209,6 +218,10 @@ def _story_sections(args: argparse.Namespace) -> list[Section]:
         from .saturation import saturation_section
 
         sections.append(saturation_section(corpus=args.corpus))
+    if getattr(args, "links", None):
+        from .memory import links_section
+
+        sections.append(links_section(args.links))
     return sections
 
 
