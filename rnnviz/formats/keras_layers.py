@@ -65,6 +65,8 @@ def convert(layers: list[KerasLayer]) -> Converted:
     out.tensors["decoder.bias"] = dense.weights.get("bias", np.zeros(kernel.shape[1], kernel.dtype))
     if not recurrent[0].config:
         out.notes.append("no Keras config: activations assumed Keras' defaults (tanh, sigmoid)")
+    if embedding.config.get("mask_zero"):
+        out.notes.append("Embedding(mask_zero=True): Keras skips id 0 as padding; rnnviz reads it as a word")
     return out
 
 
