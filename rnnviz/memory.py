@@ -45,6 +45,7 @@ DENSE_LIMIT = 4096  # longest text links() returns as a dense (T, T) array (64 M
 OCCLUSION_CHUNK = 32  # occluded variants per batch: each re-runs from the chunk's first position
 DECODE_BUDGET = 4_000_000  # logits held at once while measuring total variation (elements)
 BACKWARD_BUDGET = 8_000_000  # gate gradients held at once in a batched backward sweep (elements)
+GRADIENT_ROWS = 48  # target rows (× α steps for integrated gradients) per backward sweep
 
 
 # -- public API --------------------------------------------------------------------------------------
@@ -202,15 +203,19 @@ def _segment_start(lo: int) -> int:
     return lo - 1 if lo > 0 else 0
 
 
-def _row_chunks(targets: np.ndarray, window: int, per_row: int) -> list[np.ndarray]:
-    """Sorted targets grouped so that (segment length × rows × per_row) stays within BACKWARD_BUDGET."""
+def _row_chunks(targets: np.ndarray, window: int, per_row: int, max_rows: int) -> list[np.ndarray]:
+    """Sorted targets grouped so that (segment length × rows × per_row) stays within BACKWARD_BUDGET.
+
+    A sweep runs back from its latest target, so an earlier row idles through the steps after its own
+    target: at most max_rows rows a sweep bounds that waste.
+    """
     chunks: list[np.ndarray] = []
     first = 0
     for k in range(1, len(targets) + 1):
         if k < len(targets):
             start = _segment_start(_window_start(int(targets[first]), window))
             cost = (int(targets[k]) - start + 1) * (k - first + 1) * per_row
-            if cost <= BACKWARD_BUDGET:
+            if cost <= BACKWARD_BUDGET and k - first < max_rows:
                 continue
         chunks.append(targets[first:k])
         first = k
@@ -310,7 +315,7 @@ def _embedding_gradients(
     words = trace_top_words(model, trace, targets)
     per_row = len(model.gate_names) * model.hidden_size
     offset = 0
-    for chunk in _row_chunks(targets, window, per_row):
+    for chunk in _row_chunks(targets, window, per_row, GRADIENT_ROWS):
         start = _segment_start(_window_start(int(chunk[0]), window))
         stop = int(chunk[-1])
         x = model.embedding[trace.ids[start : stop + 1]][:, None, :]  # (n, 1, E)
@@ -353,7 +358,7 @@ def _integrated_signed(
     per_row = steps * len(model.gate_names) * model.hidden_size
     results: list[tuple[int, np.ndarray]] = []
     offset = 0
-    for chunk in _row_chunks(targets, window, per_row):
+    for chunk in _row_chunks(targets, window, per_row, max(1, GRADIENT_ROWS // steps)):
         start = _segment_start(_window_start(int(chunk[0]), window))
         stop = int(chunk[-1])
         rows = len(chunk)
