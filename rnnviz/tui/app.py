@@ -110,9 +110,10 @@ class RnnvizApp(App[int]):
     COMMANDS = App.COMMANDS | {ActionCommands}
     BINDINGS = _bindings()
 
-    cursor: reactive[int] = reactive(0, init=False)
-    selected_unit: reactive[int] = reactive(0, init=False)
-    sort_index: reactive[int] = reactive(0, init=False)
+    # repaint=False: a repaint of the App is a repaint of the whole screen; the widgets repaint themselves.
+    cursor: reactive[int] = reactive(0, init=False, repaint=False)
+    selected_unit: reactive[int] = reactive(0, init=False, repaint=False)
+    sort_index: reactive[int] = reactive(0, init=False, repaint=False)
 
     def __init__(
         self,
@@ -142,7 +143,7 @@ class RnnvizApp(App[int]):
         with Vertical(id="main"):
             yield Header(icon="≋")
             yield SentenceBar(id="sentence")
-            with Vertical(id="panels"):
+            with Vertical(id="panels", classes="-compare" if self.compare_mode else ""):
                 yield from self._panels()
             yield Legend(id="legend")
             yield Footer()
@@ -278,9 +279,10 @@ class RnnvizApp(App[int]):
             names.append(self._partner(first))
         self.run_models(names, self.text, cursor=self.cursor)
 
-    def action_compare(self) -> None:
+    async def action_compare(self) -> None:
         if self.compare_mode:
-            self.apply_views(self.views[:1], self.text, self.cursor)
+            self.workers.cancel_group(self, "run")  # a run still in flight would bring the second model back
+            await self.apply_views(self.views[:1], self.text, self.cursor)
         else:
             names: list[Source] = [self.lineup[self.model_index]]
             self.run_models([*names, self._partner(names[0])], self.text, cursor=self.cursor)
@@ -330,6 +332,7 @@ class RnnvizApp(App[int]):
         self.views = views
         self.text = text
         container = self.query_one("#panels")
+        container.set_class(len(views) > 1, "-compare")
         await container.remove_children()
         await container.mount_all(self._panels())
         self.set_reactive(RnnvizApp.cursor, min(cursor, len(self.tokens) - 1))

@@ -19,6 +19,7 @@ from .halfblock import NO_UNIT, UPPER_HALF, HalfBlockStyles
 from .heatmap import HEADER_ROWS
 from .modelview import GATE_LABELS, ModelView
 from .scrollsync import ScrollSync
+from .styles import StyleLookup
 from .textutil import fit
 
 COLUMN_WIDTH = 4  # a gap and three colored cells, as in the heatmap
@@ -39,6 +40,7 @@ class GatesPanel(ScrollView, can_focus=True, inherit_bindings=False):
         self._version = 0
         self._line_cache: LRUCache[tuple, Strip] = LRUCache(256)
         self._styles: dict[bool, HalfBlockStyles] = {}
+        self._looks = StyleLookup(self)
         self.sync_y: list[ScrollSync] = []
 
     @property
@@ -49,9 +51,13 @@ class GatesPanel(ScrollView, can_focus=True, inherit_bindings=False):
 
     def show(self, view: ModelView, step: int, order: np.ndarray, selected: int) -> None:
         """Gates of `view` at word `step`, units listed in `order`."""
+        order = np.asarray(order, dtype=np.intp)
+        if view is not self.view or not np.array_equal(order, self.order):
+            self._version += 1  # lines are keyed by step too, so only this invalidates them
+            self._line_cache.clear()
         self.view = view
         self.step = step
-        self.order = np.asarray(order, dtype=np.intp)
+        self.order = order
         self.selected = selected
         self._columns = []
         for name, values in view.gates.items():
@@ -59,8 +65,6 @@ class GatesPanel(ScrollView, can_focus=True, inherit_bindings=False):
             at_step = values[step]
             steps = diverging_index(at_step, scale) if diverging else sequential_index(at_step)
             self._columns.append((GATE_LABELS.get(name, name), diverging, steps))
-        self._version += 1
-        self._line_cache.clear()
         rows = (view.units + 1) // 2
         self.virtual_size = Size(self.columns_width, HEADER_ROWS + rows)
         self.refresh()
@@ -78,6 +82,7 @@ class GatesPanel(ScrollView, can_focus=True, inherit_bindings=False):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = {}
+        self._looks.clear()
         self._version += 1
         self._line_cache.clear()
 
@@ -88,8 +93,8 @@ class GatesPanel(ScrollView, can_focus=True, inherit_bindings=False):
         return self._styles[diverging]
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        base = self.rich_style
+        width = self.scrollable_content_region.width
+        base = self._looks.base
         if self.view is None:
             return Strip.blank(width, base)
         units = self.view.units
@@ -102,7 +107,7 @@ class GatesPanel(ScrollView, can_focus=True, inherit_bindings=False):
             upper = int(self.order[2 * row])
             lower = int(self.order[2 * row + 1]) if 2 * row + 1 < units else NO_UNIT
             picked = self.selected in (upper, lower)
-            key = (row, width, picked, self._version)
+            key = (row, width, self.step, picked, self._version)
         strip = self._line_cache.get(key)
         if strip is None:
             strip = self._header_line() if y < HEADER_ROWS else self._unit_line(upper, lower, picked)
@@ -111,8 +116,8 @@ class GatesPanel(ScrollView, can_focus=True, inherit_bindings=False):
         return strip
 
     def _header_line(self) -> Strip:
-        base = self.rich_style
-        header = self.get_component_rich_style("gates--header")
+        base = self._looks.base
+        header = self._looks["gates--header"]
         segments = [Segment(" ", base)]
         for label, _, _ in self._columns:
             segments.append(Segment(" ", base))
@@ -120,8 +125,8 @@ class GatesPanel(ScrollView, can_focus=True, inherit_bindings=False):
         return Strip(segments)
 
     def _unit_line(self, upper: int, lower: int, picked: bool) -> Strip:
-        base = self.rich_style
-        marker = self.get_component_rich_style("gates--selected")
+        base = self._looks.base
+        marker = self._looks["gates--selected"]
         segments = [Segment("▸", marker) if picked else Segment(" ", base)]
         blocks = UPPER_HALF * (COLUMN_WIDTH - 1)
         for _, diverging, steps in self._columns:

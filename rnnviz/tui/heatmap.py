@@ -23,6 +23,7 @@ from textual.strip import Strip
 from ..colors import DIVERGING, diverging_index
 from .halfblock import NO_UNIT, UPPER_HALF, HalfBlockStyles
 from .scrollsync import ScrollSync
+from .styles import StyleLookup
 from .textutil import fit
 
 HEADER_ROWS = 1
@@ -83,6 +84,7 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
         self._version = 0  # bumped whenever something not in the line keys changes
         self._line_cache: LRUCache[tuple, Strip] = LRUCache(1024)
         self._styles: HalfBlockStyles | None = None
+        self._looks = StyleLookup(self)
         self.sync_x: list[ScrollSync] = []
         self.sync_y: list[ScrollSync] = []
 
@@ -151,7 +153,7 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
     # -- keeping things in view ----------------------------------------------------------------
     def reveal_cursor(self) -> None:
         """Scroll sideways just enough to show the cursor column and its markers."""
-        data_width = self.size.width - self.gutter_width
+        data_width = self.scrollable_content_region.width - self.gutter_width
         if data_width <= 0:
             return
         left = self.cursor * self.COLUMN_WIDTH
@@ -163,7 +165,7 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
 
     def reveal_unit(self, unit: int) -> None:
         """Scroll up or down just enough to show the row of a unit."""
-        visible = self.size.height - HEADER_ROWS
+        visible = self.scrollable_content_region.height - HEADER_ROWS
         if visible <= 0 or not 0 <= unit < self.units:
             return
         row = self.row_of(unit)
@@ -183,7 +185,7 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
             sync.moved(self, new_value)
 
     def action_scroll_rows(self, pages: int) -> None:
-        page = max(1, self.size.height - HEADER_ROWS)
+        page = max(1, self.scrollable_content_region.height - HEADER_ROWS)
         self.scroll_to(y=self.scroll_y + pages * page, animate=False)
 
     def action_scroll_words(self, direction: int) -> None:
@@ -215,6 +217,7 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = None
+        self._looks.clear()
         self._version += 1
         self._line_cache.clear()
 
@@ -225,13 +228,13 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        width = self.size.width
+        width = self.scrollable_content_region.width
         if y < HEADER_ROWS:
             key: tuple = ("header", scroll_x, width, self.cursor, self._version)
         else:
             row = scroll_y + y - HEADER_ROWS
             if row >= self.rows:
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, self._looks.base)
             upper = int(self.order[2 * row])
             lower = int(self.order[2 * row + 1]) if 2 * row + 1 < self.units else NO_UNIT
             picked = 1 if self.selected == upper else 2 if self.selected == lower else 0
@@ -255,13 +258,16 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
         return Strip(segments).crop_extend(start, start + data_width, base)
 
     def _header_line(self, scroll_x: int, width: int) -> Strip:
-        base = self.rich_style
+        looks = self._looks
+        base = looks.base
         gutter = self.gutter_width
         data_width = max(0, width - gutter)
-        header = self.get_component_rich_style("heatmap--header")
-        unread = self.get_component_rich_style("heatmap--unread")
-        cursor_style = self.get_component_rich_style("heatmap--cursor")
-        label = Segment(fit("unit", gutter - 1) + " ", self.get_component_rich_style("heatmap--gutter"))
+        header, unread, cursor_style = (
+            looks["heatmap--header"],
+            looks["heatmap--unread"],
+            looks["heatmap--cursor"],
+        )
+        label = Segment(fit("unit", gutter - 1) + " ", looks["heatmap--gutter"])
         segments: list[Segment] = []
         for t in self._visible_steps(scroll_x, data_width):
             style = cursor_style if t == self.cursor else unread if t > self.cursor else header
@@ -272,12 +278,12 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
         return Strip.join([Strip([label], gutter), data]).crop_extend(0, width, base)
 
     def _unit_line(self, upper: int, lower: int, picked: int, scroll_x: int, width: int) -> Strip:
-        base = self.rich_style
+        looks = self._looks
+        base = looks.base
         gutter = self.gutter_width
         data_width = max(0, width - gutter)
         digits = (gutter - 3) // 2
-        number = self.get_component_rich_style("heatmap--gutter")
-        chosen = self.get_component_rich_style("heatmap--selected")
+        number, chosen = looks["heatmap--gutter"], looks["heatmap--selected"]
         lower_text = str(lower).rjust(digits) if lower != NO_UNIT else " " * digits
         label = [
             Segment("▸" if picked else " ", chosen if picked else number),
@@ -287,7 +293,7 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
             Segment(" ", number),
         ]
         styles = self._half_blocks()
-        marker = self.get_component_rich_style("heatmap--marker")
+        marker = looks["heatmap--marker"]
         steps = self._visible_steps(scroll_x, data_width)
         upper_levels = self._levels[upper, steps.start : steps.stop].tolist()
         lower_levels = (

@@ -9,7 +9,7 @@ from textual.widget import Widget
 from .modelview import ModelView
 from .textutil import fit, visible, width
 
-MAX_K = 10
+MAX_K = 10  # the panel shows as many as its height allows, up to this
 EIGHTHS = " ▏▎▍▌▋▊▉"
 
 
