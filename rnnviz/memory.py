@@ -207,7 +207,7 @@ def _row_chunks(targets: np.ndarray, window: int, per_row: int, max_rows: int) -
     """Sorted targets grouped so that (segment length × rows × per_row) stays within BACKWARD_BUDGET.
 
     A sweep runs back from its latest target, so an earlier row idles through the steps after its own
-    target: at most max_rows rows a sweep bounds that waste.
+    target: at most max_rows rows a sweep, spanning less than a window, bound that waste.
     """
     chunks: list[np.ndarray] = []
     first = 0
@@ -215,7 +215,8 @@ def _row_chunks(targets: np.ndarray, window: int, per_row: int, max_rows: int) -
         if k < len(targets):
             start = _segment_start(_window_start(int(targets[first]), window))
             cost = (int(targets[k]) - start + 1) * (k - first + 1) * per_row
-            if cost <= BACKWARD_BUDGET and k - first < max_rows:
+            near = int(targets[k]) - int(targets[first]) < window  # never run the gap between far rows
+            if cost <= BACKWARD_BUDGET and k - first < max_rows and near:
                 continue
         chunks.append(targets[first:k])
         first = k
@@ -269,35 +270,34 @@ def _occlusion(model: Model, trace: Trace, targets: np.ndarray, window: int) -> 
     out = np.zeros((len(targets), length), dtype=model.dtype)
     if not len(targets):
         return out
-    embedded = model.embedding[trace.ids]  # (T, E)
+    base = _window_start(int(targets[0]), window)  # no earlier word reaches any target
+    positions = np.arange(base, int(targets[-1]) + 1)
+    embedded = model.embedding[trace.ids[base : targets[-1] + 1]]  # (n, E), from `base` on
     unk_id = model.vocab_index.unk_id
     blank = model.embedding[unk_id] if unk_id is not None else np.zeros(model.embedding_size, model.dtype)
-    positions = np.arange(length)
     # The last target each occluded position s can reach (s ≤ t < s + window), or −1 for none.
     reach = np.searchsorted(targets, positions + window, side="left") - 1
-    last = np.where(reach >= 0, targets[np.maximum(reach, 0)], -1)
+    last = np.full(length, -1)
+    last[positions] = np.where(reach >= 0, targets[np.maximum(reach, 0)], -1)
     # Occluding a word by itself changes nothing: those links are zero without running anything.
     changed = np.any(embedded != blank, axis=1)
-    variants = np.flatnonzero((last >= positions) & changed)
+    variants = positions[(last[positions] >= positions) & changed]
     tv = _TotalVariation.build(model, trace, targets)
     row_of_time = np.full(length, -1)
     row_of_time[targets] = np.arange(len(targets))
     pair_budget = max(64, DECODE_BUDGET // model.decoder_weight.shape[0])
 
-    for first in range(0, len(variants), OCCLUSION_CHUNK):
-        occluded = variants[first : first + OCCLUSION_CHUNK]  # (C,) positions, increasing
+    for occluded in _position_groups(variants, OCCLUSION_CHUNK):  # (C,) positions, increasing
         start, stop = int(occluded[0]), int(last[occluded].max())
-        x = np.repeat(embedded[start : stop + 1, None, :], len(occluded), axis=1)  # (n, C, E)
+        x = np.repeat(embedded[start - base : stop - base + 1, None, :], len(occluded), axis=1)  # (n, C, E)
         x[occluded - start, np.arange(len(occluded))] = blank
         top = _forward_from(model, x, trace, start)[-1].h  # (n, C, H)
         # Pairs (target t, variant s) with s ≤ t ≤ last[s], ordered by target.
         times, columns = [], []
         for t in targets[(targets >= start) & (targets <= stop)]:
-            hit = np.flatnonzero((occluded <= t) & (last[occluded] >= t) & (occluded > t - window))
+            hit = np.flatnonzero((occluded <= t) & (last[occluded] >= t))
             times.append(np.full(hit.size, t))
             columns.append(hit)
-        if not times:
-            continue
         time = np.concatenate(times)
         column = np.concatenate(columns)
         for lo in range(0, time.size, pair_budget):
@@ -305,6 +305,17 @@ def _occlusion(model: Model, trace: Trace, targets: np.ndarray, window: int) -> 
             row = row_of_time[t_part]
             out[row, occluded[c_part]] = tv.distance(top[t_part - start, c_part], row, model)
     return out
+
+
+def _position_groups(positions: np.ndarray, span: int) -> list[np.ndarray]:
+    """Increasing positions cut into groups that each lie within `span` consecutive words, so one
+    batch never re-runs a long stretch between distant targets."""
+    groups, first = [], 0
+    for k in range(1, len(positions) + 1):
+        if k == len(positions) or positions[k] - positions[first] >= span:
+            groups.append(positions[first:k])
+            first = k
+    return groups
 
 
 # -- gradient and integrated gradients --------------------------------------------------------------

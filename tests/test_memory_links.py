@@ -326,6 +326,10 @@ def test_long_texts_need_link_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     np.testing.assert_allclose(
         row[0, 284:], occlusion_by_rerunning(model, ids, 16, model.embedding[0])[299, 284:], atol=1e-12
     )
+    for method in ("occlusion", "gradient", "integrated"):  # far-apart rows batch like single ones
+        apart = link_rows(model, trace, [280, 20, 150], method, window=16, steps=4)
+        for k, t in enumerate([280, 20, 150]):
+            np.testing.assert_allclose(apart[k], link_rows(model, trace, [t], method, window=16, steps=4)[0])
 
 
 @pytest.mark.parametrize(
