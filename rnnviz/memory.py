@@ -110,6 +110,11 @@ def link_rows(
     return computed[where.reshape(-1)]
 
 
+def methods_for(model: Model) -> tuple[str, ...]:
+    """The links methods this model supports, default first (retention needs an LSTM's forget gates)."""
+    return METHODS if model.cell == "lstm" else tuple(m for m in METHODS if m != "retention")
+
+
 def embedding_gradient(model: Model, trace: Trace, t: int, window: int = DEFAULT_WINDOW) -> np.ndarray:
     """(T, E): ∂ log p(w* | ·)/∂x_s of the top next word w* after token t (zero outside the window)."""
     _check_trace(model, trace)

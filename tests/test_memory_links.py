@@ -366,3 +366,10 @@ def test_float32_links_agree_with_float64() -> None:
 
 def test_links_is_exported() -> None:
     assert rnnviz.links is links
+
+
+@pytest.mark.parametrize("cell", CELL_TYPES)
+def test_methods_for_lists_what_the_model_supports(cell: str) -> None:
+    model = float64_model(cell)
+    assert memory.methods_for(model) == METHODS_FOR[cell]
+    assert memory.methods_for(model)[0] == "occlusion"
