@@ -6,14 +6,16 @@ the next-word prediction after token t depends on token s, normalized so each co
 
     occlusion   (default) replace token s by <unk> (a zero embedding when the vocabulary has none) and
                 take the total-variation distance ½·Σ_v |p_v − q_v| between the next-word
-                distributions after t without and with the occlusion. All occluded variants run as one
-                batch (batch axis = occluded position); only the pairs s ≤ t < s + window are decoded.
+                distributions after t without and with the occlusion. The occluded variants run
+                batched (batch axis = occluded position, OCCLUSION_CHUNK variants a pass), and only
+                the pairs s ≤ t < s + window are decoded: one call gives every row.
     integrated  integrated gradients of log p(w* | ·) after t, w* the top next word of the real
                 sentence, zero-embedding baseline over the window, midpoint rule over `steps` α points
                 (α_k = (k + ½)/steps, all α in one batch). Attribution of token s = Σ_e x_s,e · ḡ_s,e;
                 the link is its absolute value. The signed attributions sum to
                 log p(w* | x) − log p(w* | baseline) (completeness), see `integrated_gradients`.
-    gradient    ‖∂ log p(w* | ·)/∂x_s‖₂ (the classic saliency view), all rows in one batched sweep.
+    gradient    ‖∂ log p(w* | ·)/∂x_s‖₂ (the classic saliency view); the rows' cotangents travel
+                back together, GRADIENT_ROWS rows per batched backward sweep.
     retention   LSTM only: mean over the top layer's units of f_{s+1} ⊙ ⋯ ⊙ f_t (forget gates);
                 s = t gives 1.
 
@@ -83,13 +85,9 @@ def link_rows(
 
     Cost grows with len(rows) × window, not with T², so this is the call for long texts.
     """
-    _check_trace(model, trace)
+    _check_arguments(model, trace, window, steps)
     if method not in METHODS:
         raise ValueError(f"unknown links method {method!r}: use one of {', '.join(METHODS)}")
-    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
-        raise ValueError(f"window is {window!r}: give a whole number of words, at least 1")
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
-        raise ValueError(f"steps is {steps!r}: give a whole number of α points, at least 1")
     length = len(trace)
     requested = _targets([rows] if isinstance(rows, int | np.integer) else rows, length)
     if requested.size * length > DENSE_LIMIT * DENSE_LIMIT:
@@ -117,7 +115,7 @@ def methods_for(model: Model) -> tuple[str, ...]:
 
 def embedding_gradient(model: Model, trace: Trace, t: int, window: int = DEFAULT_WINDOW) -> np.ndarray:
     """(T, E): ∂ log p(w* | ·)/∂x_s of the top next word w* after token t (zero outside the window)."""
-    _check_trace(model, trace)
+    _check_arguments(model, trace, window)
     (target,) = _targets([t], len(trace))
     out = np.zeros((len(trace), model.embedding_size), dtype=model.dtype)
     for chunk, start, grads in _embedding_gradients(model, trace, np.array([target]), window):
@@ -134,7 +132,7 @@ def integrated_gradients(
     They sum to log p(w* | x) − log p(w* | baseline) up to the midpoint rule's error, where the
     baseline zeroes the embeddings of the words in the window (earlier words keep theirs).
     """
-    _check_trace(model, trace)
+    _check_arguments(model, trace, window, steps)
     (target,) = _targets([t], len(trace))
     out = np.zeros(len(trace), dtype=model.dtype)
     ((lo, values),) = _integrated_signed(model, trace, np.array([target]), window, steps)
@@ -161,10 +159,21 @@ def _targets(rows: Iterable[int] | None, length: int) -> np.ndarray:
     return values % length
 
 
+def _whole(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _check_arguments(model: Model, trace: Trace, window: int, steps: int = DEFAULT_STEPS) -> None:
+    _check_trace(model, trace)
+    if not _whole(window) or window < 1:
+        raise ValueError(f"window is {window!r}: give a whole number of words, at least 1")
+    if not _whole(steps) or steps < 1:
+        raise ValueError(f"steps is {steps!r}: give a whole number of α points, at least 1")
+
+
 def _check_trace(model: Model, trace: Trace) -> None:
-    if trace.hidden.shape != (model.num_layers, len(trace), model.hidden_size) or len(trace.ids) != len(
-        trace
-    ):
+    expected = (model.num_layers, len(trace), model.hidden_size)
+    if trace.hidden.shape != expected or len(trace.ids) != len(trace):
         raise ValueError(
             f"this trace ({trace.hidden.shape[0]} layer(s) × {trace.hidden.shape[2]} units) was not made "
             f"by this model ({model.num_layers} × {model.hidden_size}): run model.run(text) first"
@@ -203,7 +212,8 @@ def _segment_start(lo: int) -> int:
     """Where a segment whose first attributed word is `lo` starts running.
 
     grad.py's backward pass takes the state before its first step to be zero. Starting one word early
-    (from the recorded state) confines that approximation to a step whose gradient is thrown away.
+    (from the recorded state) leaves that wrong state to a step whose input gradient is thrown away;
+    every step after it reads the true recorded states, so the kept gradients are exact.
     """
     return lo - 1 if lo > 0 else 0
 
@@ -236,7 +246,7 @@ class _TotalVariation:
     With r_v = q_v·Z / p_v = exp(Δl_v), Δl = W (h' − h) the change of the logits (the bias cancels)
     and Z = Σ_v p_v r_v, the distance is TV = 1 − Σ_v min(p_v, q_v) = 1 − Σ_v p_v min(r_v, Z) / Z:
     one exp pass over the (M, V) logits and two matrix–vector products against p, instead of
-    a softmax and an elementwise |p − q|.
+    a softmax and an elementwise |p − q|. In float32 a distance is good to about 1e-7 (absolute).
     """
 
     probs: np.ndarray  # (R, V): real next-word distribution at each target
