@@ -173,23 +173,22 @@ def table(model: Model, scores: UnitScores, top: int, text: str, layer: int, sta
     from rich.table import Table
     from rich.text import Text
 
-    from .colors import DIVERGING, diverging_index, state_scale
+    from .colors import DIVERGING, diverging_index
 
     trace = model.run(text)
     example = trace.hidden if state == "hidden" else trace.cell_state
     series = example[layer]  # (T, H)
-    scale = state_scale(series)
     try:
         marked = parse(trace.tokens)
         marks = {marked.subject_index, marked.it_index}
     except ValueError:  # a sentence without animal and "it" is still drawn, unmarked
         marks = set()
     grid = Table(
-        title=f"units that remember the subject at the last “it” ({model.cell_name}, {state}, layer "
-        f"{layer % model.num_layers})",
+        title=f"memory units: who is “it”? ({model.cell_name} · {state} · layer {layer % model.num_layers})",
         caption=f"held-out accuracy of a one-unit nearest-mean probe ({scores.fitted} sentences to fit, "
         f"{scores.tested} to test); chance {scores.chance:.1%}. Sparklines: the unit over “{text}”, "
-        f"one bar a word (▁ −{scale:g} … █ +{scale:g}); the subject and the last “it” underlined.",
+        "one bar a word, ▁ −m … █ +m with m the unit's largest |value| (column m); the subject and "
+        "the last “it” underlined.",
     )
     grid.add_column("rank", justify="right", style="dim")
     grid.add_column("unit", justify="right", style="bold")
@@ -197,6 +196,7 @@ def table(model: Model, scores: UnitScores, top: int, text: str, layer: int, sta
     grid.add_column("high for")
     grid.add_column("low for")
     grid.add_column("over the example")
+    grid.add_column("m", justify="right", style="dim")
     for rank, unit in enumerate(scores.ranking()[:top], start=1):
         means = scores.means[:, unit]
         seen = ~np.isnan(means)
@@ -205,9 +205,12 @@ def table(model: Model, scores: UnitScores, top: int, text: str, layer: int, sta
         accuracy = float(scores.accuracy[unit])
         style = "bold green" if accuracy >= 0.5 else "yellow" if accuracy >= 2 * scores.chance else "red"
         line = Text()
+        scale = max(float(np.abs(series[:, unit]).max()), 1e-6)
         colors = diverging_index(series[:, unit], scale)
         for t, level in enumerate(sparkline(series[:, unit], scale)):
             underline = " underline" if t in marks else ""
             line.append(SPARK[level], style=f"{DIVERGING[colors[t]]}{underline}")
-        grid.add_row(str(rank), str(unit), Text(f"{accuracy:.0%}", style=style), high, low, line)
+        grid.add_row(
+            str(rank), str(unit), Text(f"{accuracy:.0%}", style=style), high, low, line, f"{scale:.2g}"
+        )
     return grid

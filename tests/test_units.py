@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import rnnviz
 from rnnviz import Model
 from rnnviz.cli import main
 from rnnviz.corpus import ANIMALS, demo_vocab, parse
@@ -91,10 +92,11 @@ def test_units_needs_a_demo_vocabulary() -> None:
 def test_units_command_prints_the_top_units(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["units", "gru", "--top", "3", "--n", "40"]) == 0
     out = capsys.readouterr().out
-    assert "units that remember the subject" in out
+    assert "memory units" in out
     assert "chance 12.5%" in out
-    rows = [line for line in out.splitlines() if line.startswith("│")]
-    assert len(rows) == 3
+    rows = [line.split("│") for line in out.splitlines() if line.startswith("│")]
+    listed = [int(cells[2]) for cells in rows]
+    assert listed == list(memory_unit_ranking(rnnviz.load("gru"), n=40)[:3])
 
 
 @pytest.mark.parametrize(
