@@ -60,18 +60,26 @@ class StateDifference:
 
     @property
     def persistence(self) -> float:
-        """The last step's difference as a share of the largest one: near 0 faded, near 1 persists."""
-        peak = float(self.norm.max())
-        return float(self.norm[-1]) / peak if peak > 0 else 0.0
+        """The last step's difference over the difference at the swap: near 0 faded, 1 or more persists."""
+        first = float(self.norm[0])
+        return float(self.norm[-1]) / first if first > 0 else 0.0
+
+    @property
+    def lowest(self) -> float:
+        """The smallest difference after the swap, over the difference at the swap."""
+        first = float(self.norm[0])
+        return float(self.norm[1:].min()) / first if first > 0 and len(self.norm) > 1 else 0.0
 
     def summary(self) -> str:
-        if float(self.norm.max()) == 0.0:
+        if float(self.norm[0]) == 0.0:
             return "the swap changes nothing in this state"
+        if len(self.norm) == 1:
+            return "the swapped word is the last one: nothing follows to remember it"
         share = self.persistence
         verdict = "persists" if share >= 0.5 else "fades" if share >= 0.1 else "is almost forgotten"
         return (
-            f"the difference {verdict}: {share:.0%} of its peak remains at “{self.tokens[-1]}”, "
-            f"{len(self.tokens) - 1} words after the swap"
+            f"the difference {verdict}: at “{self.tokens[-1]}”, {len(self.tokens) - 1} words after the "
+            f"swap, it is {share:.0%} of its size at the swap (lowest on the way: {self.lowest:.0%})"
         )
 
 

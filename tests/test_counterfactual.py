@@ -84,7 +84,8 @@ def test_state_difference_is_the_difference_from_the_swap_on() -> None:
         np.testing.assert_allclose(diff.per_unit, b[0, 4:] - a[0, 4:])
         np.testing.assert_allclose(diff.norm, np.linalg.norm(b[0, 4:] - a[0, 4:], axis=1))
         assert diff.tokens == swapped.tokens[4:]
-        assert 0 <= diff.persistence <= 1
+        assert diff.persistence == pytest.approx(diff.norm[-1] / diff.norm[0])
+        assert diff.lowest == pytest.approx(diff.norm[1:].min() / diff.norm[0])
     with pytest.raises(ValueError, match="only an LSTM"):
         gru = random_model("gru")
         state_difference(*counterfactual(gru, SENTENCE, 1, "dog"), 1, state="cell")
