@@ -20,11 +20,8 @@ from rnnviz.tui import modelview  # noqa: E402
 from rnnviz.tui.app import ACTIONS, RnnvizApp, make_app  # noqa: E402
 from rnnviz.tui.commands import ActionCommands  # noqa: E402
 from rnnviz.tui.edit import EditScreen  # noqa: E402
-from rnnviz.tui.gates import GatesPanel  # noqa: E402
 from rnnviz.tui.heatmap import StateHeatmap  # noqa: E402
 from rnnviz.tui.help import HelpScreen  # noqa: E402
-from rnnviz.tui.inspector import UnitInspector  # noqa: E402
-from rnnviz.tui.predictions import Predictions  # noqa: E402
 from rnnviz.tui.sentence import SentenceBar  # noqa: E402
 
 DEMO_TOKENS = DEMO_SENTENCE.split()
@@ -69,7 +66,8 @@ def test_app_opens_on_the_first_word_of_the_demo_sentence_with_the_lstm():
         assert app.cursor == 0
         assert app.tokens == DEMO_TOKENS
         assert app.view.model.cell == "lstm"
-        assert len(app.query(".cell")) == 1  # the LSTM's cell state heatmap
+        assert app.panels[0].cell_map.display  # the LSTM's cell state heatmap
+        assert len(app.panels) == 1
         assert isinstance(app.focused, StateHeatmap)
         assert "the cat sat" in screen_text(app)
 
@@ -93,10 +91,11 @@ def test_arrows_home_and_end_move_the_cursor_in_every_panel():
             seen.append(app.cursor)
             assert app.cursor == expected
             assert app.query_one(SentenceBar).cursor == expected
-            assert all(h.cursor == expected for h in app.query(StateHeatmap))
-            assert app.query_one(GatesPanel).step == expected
-            assert app.query_one(Predictions).step == expected
-            assert app.query_one(UnitInspector).step == expected
+            panel = app.panels[0]
+            assert [h.cursor for h in panel.heatmaps] == [expected, expected]  # hidden and cell state
+            assert panel.gates.step == expected
+            assert panel.predictions.step == expected
+            assert panel.inspector.step == expected
         assert seen == [3, 2, last, last, 0, 0]
 
     drive(make_app(), scenario)
@@ -117,7 +116,7 @@ def test_up_and_down_select_units_in_the_shown_order():
         start = order.index(app.selected_unit)
         await press(pilot, "down")
         assert app.selected_unit == order[start + 1]
-        assert app.query_one(UnitInspector).unit == app.selected_unit
+        assert app.panels[0].inspector.unit == app.selected_unit
 
     drive(make_app(), scenario)
 
@@ -133,7 +132,7 @@ def test_sort_key_cycles_the_unit_orders():
         for t in (2, 3):
             magnitudes = np.abs(app.view.hidden[t])[hidden_map(app).order]
             assert np.all(np.diff(magnitudes) <= 0), "largest |h| at the cursor first"
-            assert np.array_equal(app.query_one(GatesPanel).order, hidden_map(app).order)
+            assert np.array_equal(app.panels[0].gates.order, hidden_map(app).order)
             await press(pilot, "right")  # the order follows the cursor
         await press(pilot, "s")
         assert app.sort_mode.name == "index"
@@ -152,8 +151,8 @@ def test_model_key_cycles_the_bundled_models_and_keeps_the_sentence_and_cursor()
             cells.append(app.view.model.cell)
             assert app.tokens == DEMO_TOKENS
             assert app.cursor == 2
-            assert len(app.query(".cell")) == (1 if app.view.model.cell == "lstm" else 0)
-            assert app.query_one(GatesPanel).view is app.view
+            assert app.panels[0].cell_map.display == (app.view.model.cell == "lstm")
+            assert app.panels[0].gates.view is app.view
         assert sorted(cells) == ["gru", "lstm", "rnn"]
         assert cells[-1] == "lstm"  # back where it started
 
@@ -186,21 +185,22 @@ def test_compare_argument_opens_in_compare_mode():
     drive(make_app("rnn", compare="gru"), scenario)
 
 
-def test_tab_moves_focus_through_every_panel_and_shift_tab_back():
+def test_tab_moves_focus_through_the_scrollable_panels_and_shift_tab_back():
     async def scenario(pilot):
         app = pilot.app
+        panel = app.panels[0]
+        expected = [panel.hidden_map, panel.gates, panel.cell_map]
         visited = [app.focused]
-        for _ in range(4):
+        for _ in range(2):
             await press(pilot, "tab")
             visited.append(app.focused)
-        kinds = [type(w).__name__ for w in visited]
-        assert kinds.count("StateHeatmap") == 2  # hidden and cell state
-        assert {"GatesPanel", "Predictions", "UnitInspector"} <= set(kinds)
-        assert len(set(map(id, visited))) == 5
+        assert visited == expected
         await press(pilot, "tab")
-        assert app.focused is visited[0]  # round the loop
+        assert app.focused is expected[0]  # round the loop
         await press(pilot, "shift+tab")
-        assert app.focused is visited[4]
+        assert app.focused is expected[2]
+        await press(pilot, "c", "tab", "tab")  # compare mode: the second panel joins the loop
+        assert app.focused is app.panels[1].hidden_map
 
     drive(make_app(), scenario)
 

@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from ..corpus import DEMO_SENTENCE
@@ -26,6 +26,7 @@ from ..model import Model
 from ..weights import BUNDLED
 from .commands import ActionCommands
 from .edit import EditScreen
+from .footer import KeysFooter
 from .heatmap import StateHeatmap
 from .help import HelpScreen
 from .legend import Legend
@@ -35,6 +36,7 @@ from .scrollsync import ScrollSync
 from .sentence import SentenceBar
 from .sorting import SORT_MODES, SortMode
 from .textutil import visible
+from .titlebar import TitleBar
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18  # below this the app shows "make the window larger"
 DEFAULT_SIZE = (120, 40)  # headless runs (tests, screenshots) unless told otherwise
@@ -62,7 +64,7 @@ ACTIONS: list[Action] = [
     Action("m", "switch_model", "Model", "switch to the next model (rnn, lstm, gru), same sentence"),
     Action("c", "compare", "Compare", "show a second model stacked under the first, on the same sentence"),
     Action("s", "sort", "Sort", "change the order of units: " + ", ".join(m.name for m in SORT_MODES)),
-    Action("tab", "focus_next", "Panel", "move the focus to the next panel"),
+    Action("tab", "focus_next", "Panel", "move the focus to the next heatmap or gates panel (they scroll)"),
     Action("shift+tab", "focus_previous", "Previous panel", "move the focus back a panel", show=False),
     Action("question_mark", "help", "Help", "show this list of keys"),
     Action("q", "quit", "Quit", "leave rnnviz"),
@@ -136,26 +138,32 @@ class RnnvizApp(App[int]):
         self.cell_source = cell
         self.layer = views[0].layer
         self.words_sync = ScrollSync("x")
+        self.dialog_open = False
+        self._sentence_bar = SentenceBar(id="sentence")
+        self._title_bar = TitleBar(id="title")
+        self._all_panels: list[ModelPanel] = []
         self._models: dict[str, Model] = {view.name: view.model for view in views}
 
     # -- composition -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         with Vertical(id="main"):
-            yield Header(icon="≋")
-            yield SentenceBar(id="sentence")
+            yield self._title_bar
+            yield self._sentence_bar
             with Vertical(id="panels", classes="-compare" if self.compare_mode else ""):
                 yield from self._panels()
             yield Legend(id="legend")
-            yield Footer()
+            yield KeysFooter()
         message = f"make the window larger\n(at least {MIN_WIDTH}×{MIN_HEIGHT}; q quits)"
         yield Static(message, id="too-small", markup=False)
 
     def _panels(self) -> list[ModelPanel]:
-        compare = len(self.views) > 1
-        return [
-            ModelPanel(view, show_cell=not compare, words_sync=self.words_sync, id=f"panel-{k}")
-            for k, view in enumerate(self.views)
-        ]
+        """Two panels, always: the second is hidden until compare mode needs it (no rebuilds)."""
+        compare = self.compare_mode
+        views = [self.views[0], self.views[-1]]
+        panels = [ModelPanel(view, show_cell=not compare, words_sync=self.words_sync) for view in views]
+        panels[1].display = compare
+        self._all_panels = panels  # kept: a DOM query on every keypress costs more than the drawing
+        return panels
 
     def on_mount(self) -> None:
         self.query_one(SentenceBar).show(self.tokens, self.cursor)
@@ -187,11 +195,12 @@ class RnnvizApp(App[int]):
 
     @property
     def panels(self) -> list[ModelPanel]:
-        return list(self.query(ModelPanel))
+        """The panels on screen: one, or two in compare mode."""
+        return self._all_panels[: len(self.views)]
 
     @property
     def sentence_bar(self) -> SentenceBar:
-        return self.query_one(SentenceBar)
+        return self._sentence_bar
 
     def unit_order(self, view: ModelView | None = None):
         """The order the heatmaps list units in, for a view (default: the first)."""
@@ -203,7 +212,8 @@ class RnnvizApp(App[int]):
 
     def _update_title(self) -> None:
         names = " vs ".join(visible(v.describe()) for v in self.views)
-        self.sub_title = f"{names} · sort: {self.sort_mode.name}"
+        self.sub_title = f"{names} · sort: {self.sort_mode.name}"  # the terminal window's title
+        self._title_bar.show(self.sub_title)
 
     def watch_cursor(self) -> None:
         self.sentence_bar.cursor = self.cursor
@@ -225,7 +235,22 @@ class RnnvizApp(App[int]):
     # -- actions -----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Under a dialog, the dialog's keys win (typing "e" or arrows in the sentence editor).
-        return not (action in MAIN_SCREEN_ACTIONS and isinstance(self.screen, ModalScreen))
+        # `dialog_open` also covers the moment between pushing a dialog and it becoming current.
+        under_dialog = self.dialog_open or isinstance(self.screen, ModalScreen)
+        if action == "help":
+            return not under_dialog
+        return not (action in MAIN_SCREEN_ACTIONS and under_dialog)
+
+    def open_dialog(self, screen: ModalScreen, done=None) -> None:
+        """Push a dialog; the main screen's keys stay off until it is dismissed."""
+
+        def closed(result) -> None:
+            self.dialog_open = False
+            if done is not None:
+                done(result)
+
+        self.dialog_open = True
+        self.push_screen(screen, closed)
 
     def action_step(self, delta: int) -> None:
         self.cursor = max(0, min(len(self.tokens) - 1, self.cursor + delta))
@@ -250,14 +275,14 @@ class RnnvizApp(App[int]):
             "Rows are units (two per row: upper and lower half of ▀), columns are words; "
             "the cursor column is marked and words after it are faded."
         )
-        self.push_screen(HelpScreen(rows + HEATMAP_KEYS, intro))
+        self.open_dialog(HelpScreen(rows + HEATMAP_KEYS, intro))
 
     def action_edit(self) -> None:
         def done(text: str | None) -> None:
             if text is not None:
                 self.run_models([v.name for v in self.views], text, cursor=0)
 
-        self.push_screen(EditScreen(self.text, self.problem_with), done)
+        self.open_dialog(EditScreen(self.text, self.problem_with), done)
 
     def problem_with(self, text: str) -> str | None:
         """Why the current models cannot read a text, in one line, or None."""
@@ -279,10 +304,10 @@ class RnnvizApp(App[int]):
             names.append(self._partner(first))
         self.run_models(names, self.text, cursor=self.cursor)
 
-    async def action_compare(self) -> None:
+    def action_compare(self) -> None:
         if self.compare_mode:
             self.workers.cancel_group(self, "run")  # a run still in flight would bring the second model back
-            await self.apply_views(self.views[:1], self.text, self.cursor)
+            self.apply_views(self.views[:1], self.text, self.cursor)
         else:
             names: list[Source] = [self.lineup[self.model_index]]
             self.run_models([*names, self._partner(names[0])], self.text, cursor=self.cursor)
@@ -327,27 +352,36 @@ class RnnvizApp(App[int]):
         if not worker.is_cancelled:
             self.call_from_thread(self.apply_views, views, text, cursor)
 
-    async def apply_views(self, views: list[ModelView], text: str, cursor: int) -> None:
-        """Replace the shown models (and sentence) at once."""
+    def apply_views(self, views: list[ModelView], text: str, cursor: int) -> None:
+        """Show other models (and sentence) in the same panels."""
         self.views = views
         self.text = text
-        container = self.query_one("#panels")
-        container.set_class(len(views) > 1, "-compare")
-        await container.remove_children()
-        await container.mount_all(self._panels())
+        compare = len(views) > 1
+        panels = self.query_one("#panels")
+        if panels.has_class("-compare") != compare:  # set_class restyles the subtree even if unchanged
+            panels.set_class(compare, "-compare")
         self.set_reactive(RnnvizApp.cursor, min(cursor, len(self.tokens) - 1))
         self.set_reactive(RnnvizApp.selected_unit, min(self.selected_unit, self.view.units - 1))
+        for panel, view in zip(self._all_panels, views, strict=False):
+            panel.show_view(view, show_cell=not compare)
+        second = self._all_panels[-1]
+        if second.display != compare:  # setting display, even to its value, asks for a new layout
+            second.display = compare
         self.sentence_bar.show(self.tokens, self.cursor)
         self._update_title()
         self._push_state()
-        self.query_one(".hidden", StateHeatmap).focus()
+        focused = self.focused
+        if focused is None or not all(node.display for node in focused.ancestors_with_self):
+            self.query_one(".hidden", StateHeatmap).focus()
 
     # -- size --------------------------------------------------------------------------------
     def on_resize(self, event: Resize) -> None:
         self._check_size(event.size.width, event.size.height)
 
     def _check_size(self, width: int, height: int) -> None:
-        self.screen_stack[0].set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
+        main, too_small = self.screen_stack[0], width < MIN_WIDTH or height < MIN_HEIGHT
+        if main.has_class("-too-small") != too_small:
+            main.set_class(too_small, "-too-small")
 
 
 def make_app(

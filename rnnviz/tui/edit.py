@@ -27,6 +27,7 @@ class EditScreen(ModalScreen[str | None]):
         self.initial = text if len(text) <= PREFILL_LIMIT else ""
         self.hint = "" if len(text) <= PREFILL_LIMIT else f"the current text has {len(text):,} characters"
         self.check = check
+        self.closing = False  # keys already queued (a second enter) must not dismiss twice
 
     def compose(self) -> ComposeResult:
         with Vertical(id="edit-box") as box:
@@ -37,11 +38,16 @@ class EditScreen(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self.closing:
+            return
         problem = self.check(event.value)
         if problem:
             self.notify(problem, severity="error", timeout=4)
             return
+        self.closing = True
         self.dismiss(event.value)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.closing:
+            self.closing = True
+            self.dismiss(None)

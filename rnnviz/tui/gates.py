@@ -81,15 +81,15 @@ class GatesPanel(ScrollView, can_focus=True, inherit_bindings=False):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles = {}
-        self._looks.clear()
-        self._version += 1
-        self._line_cache.clear()
+        if self._looks.refresh():  # the theme or the CSS changed colors: redraw every line
+            self._styles = {}
+            self._version += 1
+            self._line_cache.clear()
 
     def _half_blocks(self, diverging: bool) -> HalfBlockStyles:
         if diverging not in self._styles:
             table = DIVERGING if diverging else SEQUENTIAL
-            self._styles[diverging] = HalfBlockStyles(table, self.background_colors[1])
+            self._styles[diverging] = HalfBlockStyles(table, self._looks.background)
         return self._styles[diverging]
 
     def render_line(self, y: int) -> Strip:

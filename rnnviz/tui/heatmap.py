@@ -216,14 +216,14 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
     # -- drawing -------------------------------------------------------------------------------
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles = None
-        self._looks.clear()
-        self._version += 1
-        self._line_cache.clear()
+        if self._looks.refresh():  # the theme or the CSS changed colors: redraw every line
+            self._styles = None
+            self._version += 1
+            self._line_cache.clear()
 
     def _half_blocks(self) -> HalfBlockStyles:
         if self._styles is None:
-            self._styles = HalfBlockStyles(DIVERGING, self.background_colors[1])
+            self._styles = HalfBlockStyles(DIVERGING, self._looks.background)
         return self._styles
 
     def render_line(self, y: int) -> Strip:

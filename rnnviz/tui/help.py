@@ -23,6 +23,7 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self.rows = rows
         self.intro = intro
+        self.closing = False  # a second queued escape must not dismiss twice
 
     def compose(self) -> ComposeResult:
         key_width = max((len(key) for key, _ in self.rows), default=1)
@@ -40,4 +41,6 @@ class HelpScreen(ModalScreen[None]):
             yield Static(text, id="help-text")
 
     async def action_dismiss(self, result: None = None) -> None:
-        self.dismiss(result)
+        if not self.closing:
+            self.closing = True
+            self.dismiss(result)

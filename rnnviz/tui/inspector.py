@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.widget import Widget
 
-from ..colors import DIVERGING, SEQUENTIAL, diverging_index
+from ..colors import DIVERGING, SEQUENTIAL
 from .modelview import GATE_LABELS, ModelView
 from .predictions import bar
 from .textutil import fit, visible
@@ -34,7 +34,7 @@ def sparkline(values: np.ndarray, scale: float) -> list[tuple[str, str]]:
     return [(SPARKS[int(h)], ends[int(v >= 0)]) for h, v in zip(heights, values, strict=True)]
 
 
-class UnitInspector(Widget, can_focus=True):
+class UnitInspector(Widget):
     """The selected unit's hidden value over the sentence, with the cursor marked, and its gates."""
 
     COMPONENT_CLASSES = {"inspector--label", "inspector--cursor"}
@@ -77,7 +77,7 @@ class UnitInspector(Widget, can_focus=True):
             value = float(gate[self.step, self.unit])
             diverging, scale = view.gate_scale(name)
             if diverging:
-                color = DIVERGING[int(diverging_index(np.array([value]), scale)[0])]
+                color = DIVERGING[-1] if value >= 0 else DIVERGING[0]  # the sign, at full strength
                 fraction = abs(value) / scale
             else:
                 color = SEQUENTIAL[-1]  # the open end of the gate scale, bright on any background

@@ -2,7 +2,8 @@
 
 The app shows one panel, or two stacked in compare mode. A panel keeps its heatmaps and gates on
 the same rows (ScrollSync along y) and joins the app's word-axis sync so stacked panels scroll
-their words together.
+their words together. A new model or sentence is shown in place (`show_view`): no widget is
+rebuilt, so switching models costs what a repaint costs.
 """
 
 from __future__ import annotations
@@ -35,62 +36,72 @@ class ModelPanel(Vertical):
     ):
         super().__init__(id=id, classes=classes)
         self.view = view
-        self.show_cell = show_cell and view.cell_state is not None
+        self.show_cell = show_cell
         self.words_sync = words_sync or ScrollSync("x")
         self.rows_sync = ScrollSync("y")
         self.step = 0
         self.order = np.arange(view.units)
         self.selected = 0
 
+        # The widgets, kept rather than queried: a DOM query on every keypress costs more than drawing.
+        self.hidden_map = StateHeatmap(classes="hidden")
+        self.cell_map = StateHeatmap(classes="cell")  # hidden unless the model is an LSTM
+        self.gates = GatesPanel(classes="gates")
+        self.predictions = Predictions(classes="predictions")
+        self.inspector = UnitInspector(classes="inspector")
+
     def compose(self) -> ComposeResult:
         with Horizontal(classes="panel-body"):
             with Vertical(classes="states"):
                 with Horizontal(classes="hidden-row"):
-                    yield StateHeatmap(classes="hidden")
-                    yield GatesPanel(classes="gates")
-                if self.show_cell:
-                    yield StateHeatmap(classes="cell")
+                    yield self.hidden_map
+                    yield self.gates
+                yield self.cell_map
             with Vertical(classes="side"):
-                yield Predictions(classes="predictions")
-                yield UnitInspector(classes="inspector")
+                yield self.predictions
+                yield self.inspector
 
     @property
     def heatmaps(self) -> list[StateHeatmap]:
-        return list(self.query(StateHeatmap))
-
-    @property
-    def hidden_map(self) -> StateHeatmap:
-        return self.query_one(".hidden", StateHeatmap)
-
-    @property
-    def gates(self) -> GatesPanel:
-        return self.query_one(GatesPanel)
+        """The heatmaps on screen (the cell state one only for an LSTM)."""
+        return [self.hidden_map, self.cell_map] if self.cell_map.display else [self.hidden_map]
 
     def on_mount(self) -> None:
-        view = self.view
-        hidden = self.hidden_map
-        hidden.border_title = Content(f"{visible(view.name)} · hidden state h")
-        hidden.border_subtitle = Content(f"±{view.hidden_scale:.3g}")
-        hidden.show(view.hidden, view.tokens, view.hidden_scale)
-        if self.show_cell and view.cell_state is not None:
-            cell = self.query_one(".cell", StateHeatmap)
-            cell.border_title = Content("cell state c")
-            cell.border_subtitle = Content(f"±{view.cell_scale:.3g}")
-            cell.show(view.cell_state, view.tokens, view.cell_scale)
-        gates = self.gates
-        for heatmap in self.heatmaps:
+        for heatmap in (self.hidden_map, self.cell_map):
             heatmap.sync_x.append(self.words_sync)
             heatmap.sync_y.append(self.rows_sync)
             self.words_sync.add(heatmap)
             self.rows_sync.add(heatmap)
-        gates.sync_y.append(self.rows_sync)
-        self.rows_sync.add(gates)
-        self._push()
-        self.call_after_refresh(self._reveal, True, True)
+        self.gates.sync_y.append(self.rows_sync)
+        self.rows_sync.add(self.gates)
+        self.show_view(self.view, self.show_cell)
 
     def on_unmount(self) -> None:
-        for heatmap in self.heatmaps:
+        for heatmap in (self.hidden_map, self.cell_map):
             self.words_sync.remove(heatmap)
+
+    def show_view(self, view: ModelView, show_cell: bool) -> None:
+        """Draw another model or sentence in the same widgets."""
+        self.view = view
+        self.show_cell = show_cell
+        self.step = min(self.step, view.steps - 1)
+        self.selected = min(self.selected, view.units - 1)
+        if len(self.order) != view.units:
+            self.order = np.arange(view.units)
+        hidden = self.hidden_map
+        hidden.border_title = Content(f"{visible(view.name)} · hidden state h")
+        hidden.border_subtitle = Content(f"±{view.hidden_scale:.3g}")
+        hidden.show(view.hidden, view.tokens, view.hidden_scale)
+        cell = self.cell_map
+        wanted = show_cell and view.cell_state is not None
+        if cell.display != wanted:  # setting display, even to its value, asks for a new layout
+            cell.display = wanted
+        if view.cell_state is not None and cell.display:
+            cell.border_title = Content("cell state c")
+            cell.border_subtitle = Content(f"±{view.cell_scale:.3g}")
+            cell.show(view.cell_state, view.tokens, view.cell_scale)
+        self._push()
+        self.call_after_refresh(self._reveal, True, True)
 
     def update(self, step: int, order: np.ndarray, selected: int) -> None:
         """Show the state at word `step`, units in `order`, one unit selected."""
@@ -114,8 +125,8 @@ class ModelPanel(Vertical):
         gates = self.gates
         gates.border_title = Content(f"gates at “{visible(view.tokens[step])}”")
         gates.show(view, step, order, selected)
-        self.query_one(Predictions).show(view, step)
-        self.query_one(UnitInspector).show(view, step, selected)
+        self.predictions.show(view, step)
+        self.inspector.show(view, step, selected)
 
     def _reveal(self, cursor: bool, unit: bool) -> None:
         """Scroll to the cursor column and/or the selected unit (after a refresh: sizes are known)."""

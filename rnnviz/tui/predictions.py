@@ -20,7 +20,7 @@ def bar(fraction: float, cells: int) -> str:
     return ("█" * full + (EIGHTHS[part] if part else "")).ljust(cells)
 
 
-class Predictions(Widget, can_focus=True):
+class Predictions(Widget):
     """As many of the most likely next words as the panel has rows (up to MAX_K)."""
 
     COMPONENT_CLASSES = {"predictions--word", "predictions--bar", "predictions--number"}
