@@ -32,7 +32,7 @@ KEYS = [a.key for a in ACTIONS if a.key != "q"] + [
 ]
 WEIGHTS = [0.1 if key in DIALOG_KEYS else 3.0 if key == "escape" else 1.0 for key in KEYS]
 LETTERS = [c for c in string.ascii_lowercase + string.digits + "[]/.,'" if c != "q"]
-SIZES = [(20, 8), (21, 9), (40, 12), (59, 17), (60, 18), (80, 24), (120, 40), (200, 60)]
+SIZES = [(20, 8), (21, 9), (40, 12), (59, 17), (60, 18), (80, 24), (100, 30), (120, 40)]
 TOTAL = 10_000
 BURST = 250  # keys between resizes
 CHARACTERS = {"space": " ", "question_mark": "?"}

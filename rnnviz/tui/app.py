@@ -149,7 +149,7 @@ class RnnvizApp(App[int]):
         with Vertical(id="main"):
             yield self._title_bar
             yield self._sentence_bar
-            with Vertical(id="panels", classes="-compare" if self.compare_mode else ""):
+            with Vertical(id="panels"):
                 yield from self._panels()
             yield Legend(id="legend")
             yield KeysFooter()
@@ -357,9 +357,6 @@ class RnnvizApp(App[int]):
         self.views = views
         self.text = text
         compare = len(views) > 1
-        panels = self.query_one("#panels")
-        if panels.has_class("-compare") != compare:  # set_class restyles the subtree even if unchanged
-            panels.set_class(compare, "-compare")
         self.set_reactive(RnnvizApp.cursor, min(cursor, len(self.tokens) - 1))
         self.set_reactive(RnnvizApp.selected_unit, min(self.selected_unit, self.view.units - 1))
         for panel, view in zip(self._all_panels, views, strict=False):

@@ -93,6 +93,9 @@ class ModelPanel(Vertical):
         hidden.border_subtitle = Content(f"±{view.hidden_scale:.3g}")
         hidden.show(view.hidden, view.tokens, view.hidden_scale)
         cell = self.cell_map
+        # Stacked panels are short: fewer predictions. (A style on the widget itself, not a class on
+        # a container, which would restyle every widget below it.)
+        self.predictions.styles.max_height = 12 if show_cell else 7
         wanted = show_cell and view.cell_state is not None
         if cell.display != wanted:  # setting display, even to its value, asks for a new layout
             cell.display = wanted
