@@ -10,8 +10,14 @@ with G = 1 (RNN), 4 (LSTM, gate order i, f, g, o) or 3 (GRU, gate order r, z, n)
           n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t-1} + b_hn))
           h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
 
-The inputs of all time steps are projected in one matrix product before the loop; the loop
-itself writes into preallocated buffers so a step allocates nothing.
+The inputs of all time steps are projected in one matrix product before the loop (`project_inputs`);
+the loop (`run_projected`) writes into preallocated buffers, so a step allocates nothing. Why the
+loop looks the way it does (each step is one small GEMV plus ~10 ufunc calls of ~0.3 µs):
+- σ(a) = ½·tanh(a/2) + ½: the σ gates' rows of W_ih, W_hh and the bias are pre-scaled by ½ (exact in
+  floating point), so one tanh serves every gate of a step and ½·(·) + ½ is a single affine pass.
+- The recurrent product is h_{t−1} @ W_hhᵀ with W_hh kept row-major (a transposed view): BLAS then runs
+  its dot-product GEMV over contiguous rows, ~1.6× faster here than with a contiguous W_hhᵀ copy.
+- Per-step views (acts[t], c[t], gate slices) come from iterating over prebuilt views, not indexing.
 """
 
 from __future__ import annotations
@@ -70,21 +76,66 @@ def run_layer(
     nonlinearity: str = "tanh",
 ) -> LayerRun:
     """Run one layer of `cell` ("rnn", "lstm", "gru") over x (T, B, In)."""
+    return run_projected(cell, project_inputs(cell, x, w), w, h0, c0, nonlinearity)
+
+
+def project_inputs(cell: str, x: np.ndarray, w: LayerWeights) -> np.ndarray:
+    """Every step's input term in one matrix product: x (T, B, In) → (T, B, G·H), in the form
+    `run_projected` expects (biases folded in, σ gates pre-scaled by ½). Rows of the result depend only
+    on the matching rows of x, so projections of different inputs can be mixed row by row."""
+    if cell not in GATE_COUNT:
+        raise ValueError(f"unknown cell type {cell!r}; use rnn, lstm or gru")
+    hidden = w.hidden_size
+    if cell == "gru":  # b_hn stays inside r ⊙ (W_hn h + b_hn); b_hr, b_hz fold into the input term
+        bias = np.concatenate([w.b_ih[: 2 * hidden] + w.b_hh[: 2 * hidden], w.b_ih[2 * hidden :]])
+    else:
+        bias = w.b_ih + w.b_hh
+    scale = _sigmoid_scale(cell, hidden, x.dtype)
+    w_ih = w.w_ih if scale is None else w.w_ih * scale[:, None]
+    if scale is not None:
+        bias = bias * scale
+    steps, batch, size = x.shape
+    out = x.reshape(steps * batch, size) @ w_ih.astype(x.dtype, copy=False).T
+    out += bias.astype(x.dtype, copy=False)
+    return out.reshape(steps, batch, -1)
+
+
+def run_projected(
+    cell: str,
+    projected: np.ndarray,
+    w: LayerWeights,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
+    nonlinearity: str = "tanh",
+) -> LayerRun:
+    """The recurrent loop over inputs already projected by `project_inputs` (T, B, G·H); `projected`
+    is overwritten: it becomes the run's `acts`."""
     if cell == "lstm":
-        return lstm_layer(x, w, h0, c0)
+        return _lstm_steps(projected, w, h0, c0)
     if cell == "gru":
-        return gru_layer(x, w, h0)
+        return _gru_steps(projected, w, h0)
     if cell == "rnn":
-        return rnn_layer(x, w, h0, nonlinearity)
+        return _rnn_steps(projected, w, h0, nonlinearity)
     raise ValueError(f"unknown cell type {cell!r}; use rnn, lstm or gru")
 
 
-def _project_inputs(x: np.ndarray, w_ih: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """All time steps' input projections in one matrix product: (T, B, In) → (T, B, G·H)."""
-    steps, batch, size = x.shape
-    out = x.reshape(steps * batch, size) @ w_ih.T
-    out += bias
-    return out.reshape(steps, batch, -1)
+def _sigmoid_scale(cell: str, hidden: int, dtype: np.dtype) -> np.ndarray | None:
+    """½ on the rows of σ gates (LSTM i, f, o; GRU r, z), 1 elsewhere; None for the RNN."""
+    if cell == "lstm":
+        scale = np.full(4 * hidden, 0.5, dtype=dtype)
+        scale[2 * hidden : 3 * hidden] = 1.0
+        return scale
+    if cell == "gru":
+        scale = np.ones(3 * hidden, dtype=dtype)
+        scale[: 2 * hidden] = 0.5
+        return scale
+    return None
+
+
+def _recurrent_matrix(w: LayerWeights, scale: np.ndarray | None, dtype: np.dtype) -> np.ndarray:
+    """W_hhᵀ (H, G·H) as a transposed view of a row-major W_hh, so the GEMV reads contiguous rows."""
+    w_hh = w.w_hh if scale is None else w.w_hh * scale[:, None]
+    return np.ascontiguousarray(w_hh, dtype=dtype).T
 
 
 def _initial_state(h0: np.ndarray | None, batch: int, hidden: int, dtype: np.dtype) -> np.ndarray:
@@ -101,87 +152,104 @@ def _split(acts: np.ndarray, names: tuple[str, ...]) -> dict[str, np.ndarray]:
 def rnn_layer(
     x: np.ndarray, w: LayerWeights, h0: np.ndarray | None = None, nonlinearity: str = "tanh"
 ) -> LayerRun:
-    steps, batch, _ = x.shape
-    hidden = w.hidden_size
-    pre = _project_inputs(x, w.w_ih, w.b_ih + w.b_hh)  # (T, B, H), recurrent term added per step
-    h = np.empty((steps, batch, hidden), dtype=pre.dtype)
-    w_hh_t = np.ascontiguousarray(w.w_hh.T)
-    recurrent = np.empty((batch, hidden), dtype=pre.dtype)
-    h_prev = _initial_state(h0, batch, hidden, pre.dtype)
-    for t in range(steps):
-        np.matmul(h_prev, w_hh_t, out=recurrent)
-        pre[t] += recurrent
-        if nonlinearity == "tanh":
-            np.tanh(pre[t], out=h[t])
-        else:
-            np.maximum(pre[t], 0, out=h[t])
-        h_prev = h[t]
-    return LayerRun(h=h, c=None, acts=pre, gates={"preactivation": pre})
+    return run_layer("rnn", x, w, h0, nonlinearity=nonlinearity)
 
 
 def lstm_layer(
     x: np.ndarray, w: LayerWeights, h0: np.ndarray | None = None, c0: np.ndarray | None = None
 ) -> LayerRun:
-    steps, batch, _ = x.shape
-    hidden = w.hidden_size
-    H = hidden
-    # σ(a) = ½·tanh(a/2) + ½, so pre-scaling the i, f, o rows by ½ lets one tanh over all four gates
-    # serve both nonlinearities; the scale is folded into the (already copied) recurrent matrix.
-    scale = np.full(4 * H, 0.5, dtype=x.dtype)
-    scale[2 * H : 3 * H] = 1.0
-    acts = _project_inputs(x, w.w_ih, w.b_ih + w.b_hh)  # (T, B, 4H): becomes i, f, g, o in place
-    acts *= scale
-    h = np.empty((steps, batch, hidden), dtype=acts.dtype)
-    c = np.empty_like(h)
-    w_hh_t = np.ascontiguousarray((w.w_hh * scale[:, None]).T)
-    recurrent = np.empty((batch, 4 * hidden), dtype=acts.dtype)
-    scratch = np.empty((batch, hidden), dtype=acts.dtype)
-    h_prev = _initial_state(h0, batch, hidden, acts.dtype)
-    c_prev = _initial_state(c0, batch, hidden, acts.dtype)
-    for t in range(steps):
-        a = acts[t]
-        np.matmul(h_prev, w_hh_t, out=recurrent)
-        a += recurrent
-        np.tanh(a, out=a)  # g is final; i, f, o still need ½·(·) + ½
-        ifo = (a[:, : 2 * H], a[:, 3 * H :])
-        for part in ifo:
-            part *= 0.5
-            part += 0.5
-        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        np.multiply(f, c_prev, out=c[t])
-        np.multiply(i, g, out=scratch)
-        c[t] += scratch
-        np.tanh(c[t], out=h[t])
-        h[t] *= o
-        h_prev, c_prev = h[t], c[t]
-    return LayerRun(h=h, c=c, acts=acts, gates=_split(acts, GATE_NAMES["lstm"]))
+    return run_layer("lstm", x, w, h0, c0)
 
 
 def gru_layer(x: np.ndarray, w: LayerWeights, h0: np.ndarray | None = None) -> LayerRun:
-    steps, batch, _ = x.shape
-    hidden = w.hidden_size
-    H = hidden
-    acts = _project_inputs(x, w.w_ih, w.b_ih)  # (T, B, 3H): becomes r, z, n in place
-    h = np.empty((steps, batch, hidden), dtype=acts.dtype)
+    return run_layer("gru", x, w, h0)
+
+
+def _rnn_steps(pre: np.ndarray, w: LayerWeights, h0: np.ndarray | None, nonlinearity: str) -> LayerRun:
+    steps, batch, hidden = pre.shape
+    dtype = pre.dtype
+    h = np.empty((steps, batch, hidden), dtype=dtype)
+    w_hh_t = _recurrent_matrix(w, None, dtype)
+    recurrent = np.empty((batch, hidden), dtype=dtype)
+    h_prev = _initial_state(h0, batch, hidden, dtype)
+    matmul, add = np.matmul, np.add
+    if nonlinearity == "tanh":
+        tanh = np.tanh
+        for p, h_t in zip(pre, h, strict=True):
+            matmul(h_prev, w_hh_t, recurrent)
+            add(p, recurrent, p)
+            tanh(p, h_t)
+            h_prev = h_t
+    else:
+        maximum, zero = np.maximum, dtype.type(0)
+        for p, h_t in zip(pre, h, strict=True):
+            matmul(h_prev, w_hh_t, recurrent)
+            add(p, recurrent, p)
+            maximum(p, zero, out=h_t)
+            h_prev = h_t
+    return LayerRun(h=h, c=None, acts=pre, gates={"preactivation": pre})
+
+
+def _lstm_steps(acts: np.ndarray, w: LayerWeights, h0: np.ndarray | None, c0: np.ndarray | None) -> LayerRun:
+    steps, batch, gates = acts.shape
+    H = gates // 4
+    dtype = acts.dtype
+    scale = _sigmoid_scale("lstm", H, dtype)
+    offset = np.where(scale == 1, 0, 0.5).astype(dtype)  # ½·tanh(a/2) + ½ on i, f, o; g stays tanh(a)
+    w_hh_t = _recurrent_matrix(w, scale, dtype)
+    h = np.empty((steps, batch, H), dtype=dtype)
+    c = np.empty_like(h)
+    recurrent = np.empty((batch, gates), dtype=dtype)
+    scratch = np.empty((batch, H), dtype=dtype)
+    h_prev = _initial_state(h0, batch, H, dtype)
+    c_prev = _initial_state(c0, batch, H, dtype)
+    split = _split(acts, GATE_NAMES["lstm"])
+    matmul, multiply, add, tanh = np.matmul, np.multiply, np.add, np.tanh
+    views = zip(acts, split["input"], split["forget"], split["cell"], split["output"], c, h, strict=True)
+    for a, i, f, g, o, c_t, h_t in views:
+        matmul(h_prev, w_hh_t, recurrent)
+        add(a, recurrent, a)
+        tanh(a, a)
+        multiply(a, scale, a)
+        add(a, offset, a)
+        multiply(f, c_prev, c_t)
+        multiply(i, g, scratch)
+        add(c_t, scratch, c_t)
+        tanh(c_t, h_t)
+        multiply(h_t, o, h_t)
+        h_prev, c_prev = h_t, c_t
+    return LayerRun(h=h, c=c, acts=acts, gates=split)
+
+
+def _gru_steps(acts: np.ndarray, w: LayerWeights, h0: np.ndarray | None) -> LayerRun:
+    steps, batch, gates = acts.shape
+    H = gates // 3
+    dtype = acts.dtype
+    w_hh_t = _recurrent_matrix(w, _sigmoid_scale("gru", H, dtype), dtype)
+    b_hn = w.b_hh[2 * H :].astype(dtype)
+    h = np.empty((steps, batch, H), dtype=dtype)
     hn = np.empty_like(h)
-    w_hh_t = np.ascontiguousarray(w.w_hh.T)
-    recurrent = np.empty((batch, 3 * hidden), dtype=acts.dtype)
-    scratch = np.empty((batch, hidden), dtype=acts.dtype)
-    h_prev = _initial_state(h0, batch, hidden, acts.dtype)
-    for t in range(steps):
-        a = acts[t]
-        np.matmul(h_prev, w_hh_t, out=recurrent)
-        recurrent += w.b_hh
-        a[:, : 2 * H] += recurrent[:, : 2 * H]
-        sigmoid_(a[:, : 2 * H])  # r, z
-        r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
-        hn[t] = recurrent[:, 2 * H :]
-        np.multiply(r, hn[t], out=scratch)
-        n += scratch
-        np.tanh(n, out=n)
+    recurrent = np.empty((batch, gates), dtype=dtype)
+    recurrent_rz, recurrent_n = recurrent[:, : 2 * H], recurrent[:, 2 * H :]
+    scratch = np.empty((batch, H), dtype=dtype)
+    h_prev = _initial_state(h0, batch, H, dtype)
+    split = _split(acts, GATE_NAMES["gru"])
+    half = dtype.type(0.5)
+    matmul, multiply, add, subtract, tanh = np.matmul, np.multiply, np.add, np.subtract, np.tanh
+    views = zip(acts[..., : 2 * H], split["reset"], split["update"], split["new"], hn, h, strict=True)
+    for rz, r, z, n, hn_t, h_t in views:
+        matmul(h_prev, w_hh_t, recurrent)
+        add(rz, recurrent_rz, rz)
+        tanh(rz, rz)  # r, z = ½·tanh(a/2) + ½ (rows pre-scaled by ½)
+        multiply(rz, half, rz)
+        add(rz, half, rz)
+        add(recurrent_n, b_hn, hn_t)
+        multiply(r, hn_t, scratch)
+        add(n, scratch, n)
+        tanh(n, n)
         # h = (1 − z) ⊙ n + z ⊙ h_prev, written as n + z ⊙ (h_prev − n)
-        np.subtract(h_prev, n, out=scratch)
-        scratch *= z
-        np.add(n, scratch, out=h[t])
-        h_prev = h[t]
-    return LayerRun(h=h, c=None, acts=acts, hn=hn, gates=_split(acts, GATE_NAMES["gru"]))
+        subtract(h_prev, n, scratch)
+        multiply(scratch, z, scratch)
+        add(n, scratch, h_t)
+        h_prev = h_t
+    return LayerRun(h=h, c=None, acts=acts, hn=hn, gates=split)
