@@ -1,0 +1,77 @@
+"""Issue 9's figures to reach, checked against a bench report."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .forward import HEADLINE
+from .keypress import LARGE
+from .links import SIZES as LINK_SIZES
+from .longtext import WORDS
+from .sections import DEFAULT, SINGLE
+
+MODE_LABEL = {SINGLE: "1 thread", DEFAULT: "default threads"}
+
+
+@dataclass(frozen=True)
+class Goal:
+    figure: str
+    measured: float | None
+    limit: float
+    unit: str
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.measured is None else self.measured <= self.limit
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "met": self.met}
+
+
+def _result(sections: dict[str, Any], name: str, mode: str) -> dict[str, Any] | None:
+    entry = sections.get(name, {}).get(mode)
+    return None if entry is None or "result" not in entry else entry["result"]
+
+
+def check(sections: dict[str, Any]) -> list[Goal]:
+    """Every goal whose figure the report measured at the goal's own size."""
+    goals: list[Goal] = []
+    for mode in (SINGLE, DEFAULT):
+        forward = _result(sections, "forward", mode)
+        for row in forward["rows"] if forward else []:
+            if row["label"] == HEADLINE.label and "ratio" in row:
+                figure = f"forward {HEADLINE.label} float32, rnnviz / torch ({MODE_LABEL[mode]})"
+                goals.append(Goal(figure, row["ratio"], 1.5, "×"))
+    keypress = _result(sections, "keypress", DEFAULT)
+    if keypress:
+        goals.append(Goal("keypress → frame, demo (median)", keypress["demo"]["median_ms"], 16, "ms"))
+        large = keypress["large"]
+        if (large["hidden"], large["words"]) == LARGE["default"]:
+            figure = f"keypress → frame, H={large['hidden']} × T={large['words']} (median)"
+            goals.append(Goal(figure, large["median_ms"], 33, "ms"))
+    launch = _result(sections, "launch", DEFAULT)
+    if launch:
+        goals.append(Goal("launch → first frame (median)", launch["median_s"], 0.8, "s"))
+    limits = {
+        "occlusion": ("occlusion, all rows", 300),
+        "gradient": ("gradient, all rows", 200),
+        "integrated": ("integrated gradients, one row", 100),
+    }
+    for mode in (SINGLE, DEFAULT):
+        found = _result(sections, "links", mode)
+        if (
+            not found
+            or (found["steps"], found["hidden"], found["embedding"], found["vocab"]) != LINK_SIZES["default"]
+        ):
+            continue
+        for method, (label, limit) in limits.items():
+            size = f"T={found['steps']}, H={found['hidden']}, V={found['vocab']:,}"
+            goals.append(
+                Goal(f"links {label} ({size}, {MODE_LABEL[mode]})", found[method]["median_ms"], limit, "ms")
+            )
+    long = _result(sections, "long", DEFAULT)
+    if long and long["words"] == WORDS["default"]:
+        goals.append(Goal(f"{long['words']:,} words: Model.run time", long["seconds"], 10, "s"))
+        goals.append(Goal(f"{long['words']:,} words: peak memory (RSS)", long["peak_rss_mib"], 1024, "MiB"))
+    return goals

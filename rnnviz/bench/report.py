@@ -1,0 +1,150 @@
+"""The bench report as rich tables: machine header, one table per section, then the goals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from .goals import MODE_LABEL
+from .machine import header_lines
+from .sections import DEFAULT, SECTIONS, SINGLE
+
+
+def render(report: dict[str, Any], console: Console) -> None:
+    console.print(
+        Text(f"rnnviz bench ({report['scope']}, median of up to {report['repeats']} runs)", style="bold")
+    )
+    machine = dict(report["machine"])
+    machine["torch"] = _torch_used(report) or machine["torch"]
+    for line in header_lines(machine):
+        console.print(Text(line, style="dim"))
+    end = report.get("load_average_end")
+    if end:
+        console.print(Text("load average at the end: " + ", ".join(f"{x:.2f}" for x in end), style="dim"))
+    sections = report["sections"]
+    drawers = {"forward": _forward, "keypress": _keypress, "launch": _launch, "links": _links, "long": _long}
+    for name, by_mode in sections.items():
+        console.print()
+        errors = [f"{MODE_LABEL[m]}: {e['error']}" for m, e in by_mode.items() if "error" in e]
+        for error in errors:
+            console.print(Text(f"{SECTIONS[name].title}: failed ({error})", style="bold red"))
+        if len(errors) < len(by_mode):
+            console.print(drawers[name]({m: e["result"] for m, e in by_mode.items() if "result" in e}))
+    if report["goals"]:
+        console.print()
+        console.print(_goals(report["goals"]))
+
+
+def _torch_used(report: dict[str, Any]) -> str | None:
+    for entry in report["sections"].get("forward", {}).values():
+        if "result" in entry:
+            version = entry["result"]["torch"]
+            return version if version else None
+    return None
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f}"
+
+
+def _forward(by_mode: dict[str, Any]) -> RenderableType:
+    any_result = next(iter(by_mode.values()))
+    with_torch = any_result["torch"] is not None
+    table = Table(
+        title="forward pass (Model.run; float32, E = H, V = 1,000): ms, median", title_justify="left"
+    )
+    table.add_column("case", no_wrap=True)
+    table.add_column("threads", no_wrap=True)
+    table.add_column("rnnviz", justify="right")
+    if with_torch:
+        table.add_column("torch", justify="right")
+        table.add_column("ratio", justify="right")
+    table.add_column("rnnviz +decoder", justify="right")
+    if with_torch:
+        table.add_column("torch +decoder", justify="right")
+        table.add_column("ratio", justify="right")
+        table.add_column("max |Δh|", justify="right")
+    for mode in (SINGLE, DEFAULT):
+        if mode not in by_mode:
+            continue
+        for row in by_mode[mode]["rows"]:
+            label = f"{row['cell']} H={row['hidden']} T={row['steps']} L={row['layers']}"
+            cells = [label, MODE_LABEL[mode], _ms(row["rnnviz"]["median_ms"])]
+            if with_torch:
+                cells += [_ms(row["torch"]["median_ms"]), f"{row['ratio']:.2f}×"]
+            cells.append(_ms(row["rnnviz_decoded"]["median_ms"]))
+            if with_torch:
+                cells += [_ms(row["torch_decoded"]["median_ms"]), f"{row['ratio_decoded']:.2f}×"]
+                cells.append(f"{row['max_abs_diff']:.1e}")
+            table.add_row(*cells)
+    if with_torch:
+        return table
+    return Group(table, Text("torch was not found: rnnviz's own figures only (pip install torch to compare)"))
+
+
+def _keypress(by_mode: dict[str, Any]) -> RenderableType:
+    found = by_mode[DEFAULT]
+    columns, rows = found["terminal"]
+    table = Table(title=f"TUI keypress → repainted frame (headless, {columns}×{rows})", title_justify="left")
+    for name in ("model", "median ms", "p90 ms", "keys"):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    demo, large = found["demo"], found["large"]
+    table.add_row("bundled LSTM, demo sentence", _ms(demo["median_ms"]), _ms(demo["p90_ms"]), str(demo["n"]))
+    label = f"LSTM H={large['hidden']:,} × T={large['words']:,}"
+    table.add_row(label, _ms(large["median_ms"]), _ms(large["p90_ms"]), str(large["n"]))
+    return table
+
+
+def _launch(by_mode: dict[str, Any]) -> RenderableType:
+    found = by_mode[DEFAULT]
+    table = Table(title="TUI launch → first frame (new process, headless)", title_justify="left")
+    for name in ("median s", "fastest s", "launches"):
+        table.add_column(name, justify="right")
+    table.add_row(f"{found['median_s']:.2f}", f"{found['min_s']:.2f}", str(found["runs"]))
+    return table
+
+
+def _links(by_mode: dict[str, Any]) -> RenderableType:
+    first = next(iter(by_mode.values()))
+    size = f"LSTM T={first['steps']}, H={first['hidden']}, E={first['embedding']}, V={first['vocab']:,}"
+    table = Table(title=f"memory links ({size}): ms, median", title_justify="left")
+    table.add_column("method")
+    for mode in by_mode:
+        table.add_column(MODE_LABEL[mode], justify="right")
+    labels = {
+        "occlusion": "occlusion, all rows",
+        "gradient": "gradient, all rows",
+        "integrated": f"integrated gradients ({first['integrated_steps']} steps), one row",
+    }
+    for method, label in labels.items():
+        table.add_row(label, *(_ms(found[method]["median_ms"]) for found in by_mode.values()))
+    return table
+
+
+def _long(by_mode: dict[str, Any]) -> RenderableType:
+    found = by_mode[DEFAULT]
+    table = Table(title=f"{found['words']:,}-word text, {found['model']}", title_justify="left")
+    for name in ("Model.run s", "peak RSS MiB", "of which before the run", "tracemalloc peak MiB"):
+        table.add_column(name, justify="right")
+    table.add_row(
+        f"{found['seconds']:.2f}",
+        f"{found['peak_rss_mib']:.0f}",
+        f"{found['baseline_rss_mib']:.0f}",
+        f"{found['traced_peak_mib']:.0f}",
+    )
+    return table
+
+
+def _goals(goals: list[dict[str, Any]]) -> RenderableType:
+    table = Table(title="figures to reach (issue 9)", title_justify="left")
+    for name in ("figure", "measured", "goal", ""):
+        table.add_column(name, justify="left" if name == "figure" else "right")
+    for goal in goals:
+        measured = goal["measured"]
+        shown = "–" if measured is None else f"{measured:,.2f} {goal['unit']}"
+        verdict = {True: "[green]met[/]", False: "[red]short[/]", None: "–"}[goal["met"]]
+        table.add_row(goal["figure"], shown, f"≤ {goal['limit']:g} {goal['unit']}", verdict)
+    return table
