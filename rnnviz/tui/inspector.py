@@ -6,11 +6,11 @@ import numpy as np
 from rich.style import Style
 from rich.text import Text
 from textual.content import Content
-from textual.widget import Widget
 
 from ..colors import DIVERGING, SEQUENTIAL
 from .modelview import GATE_LABELS, ModelView
 from .predictions import bar
+from .textlines import TextLines
 from .textutil import fit, visible
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -34,7 +34,7 @@ def sparkline(values: np.ndarray, scale: float) -> list[tuple[str, str]]:
     return [(SPARKS[int(h)], ends[int(v >= 0)]) for h, v in zip(heights, values, strict=True)]
 
 
-class UnitInspector(Widget):
+class UnitInspector(TextLines):
     """The selected unit's hidden value over the sentence, with the cursor marked, and its gates."""
 
     COMPONENT_CLASSES = {"inspector--label", "inspector--cursor"}
@@ -50,29 +50,31 @@ class UnitInspector(Widget):
         self.step = step
         self.unit = min(unit, view.units - 1)
         self.border_title = Content(f"unit {self.unit}")
-        self.refresh()
+        self.changed()
 
-    def render(self) -> Text:
-        text = Text(no_wrap=True, overflow="crop", end="")
+    def build(self, width: int) -> list[Text]:
         view = self.view
         if view is None:
-            return text
-        cells = max(1, self.size.width)
-        label = self.get_component_rich_style("inspector--label")
+            return []
+        label, cursor = self.looks["inspector--label"], self.looks["inspector--cursor"]
         series = view.hidden[:, self.unit]
-        values, per = buckets(series, cells)
-        text.append("h over the sentence" + (f" ({per:,} words a cell)" if per > 1 else "") + "\n", label)
+        values, per = buckets(series, width)
+        lines = [Text("h over the sentence" + (f" ({per:,} words a cell)" if per > 1 else ""), label)]
+        spark = Text()
         for char, color in sparkline(values, view.hidden_scale):
-            text.append(char, Style(color=color))
+            spark.append(char, Style(color=color))
+        lines.append(spark)
         at = self.step // per
-        text.append("\n" + " " * at)
-        text.append("▲", self.get_component_rich_style("inspector--cursor"))
         word = visible(view.tokens[self.step])
-        text.append(f" {word}" if at + len(word) + 2 <= cells else "", label)
-        text.append(f"\nh {series[self.step]:+.3f}", label)
+        marker = Text(" " * at)
+        marker.append("▲", cursor)
+        marker.append(f" {word}" if at + len(word) + 2 <= width else "", label)
+        lines.append(marker)
+        values_line = f"h {series[self.step]:+.3f}"
         if view.cell_state is not None:
-            text.append(f"   c {view.cell_state[self.step, self.unit]:+.3f}", label)
-        bar_cells = max(1, cells - 11)
+            values_line += f"   c {view.cell_state[self.step, self.unit]:+.3f}"
+        lines.append(Text(values_line, label))
+        bar_cells = max(1, width - 11)
         for name, gate in view.gates.items():
             value = float(gate[self.step, self.unit])
             diverging, scale = view.gate_scale(name)
@@ -82,6 +84,7 @@ class UnitInspector(Widget):
             else:
                 color = SEQUENTIAL[-1]  # the open end of the gate scale, bright on any background
                 fraction = value
-            text.append(f"\n{fit(GATE_LABELS.get(name, name), 3)} {value:+.2f} ", label)
-            text.append(bar(fraction, bar_cells), Style(color=color))
-        return text
+            line = Text(f"{fit(GATE_LABELS.get(name, name), 3)} {value:+.2f} ", label)
+            line.append(bar(fraction, bar_cells), Style(color=color))
+            lines.append(line)
+        return lines

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.content import Content
-from textual.widget import Widget
 
 from .modelview import ModelView
-from .textutil import fit, visible, width
+from .textlines import TextLines
+from .textutil import fit, visible
+from .textutil import width as cell_width
 
 MAX_K = 10  # the panel shows as many as its height allows, up to this
 EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -20,8 +21,8 @@ def bar(fraction: float, cells: int) -> str:
     return ("█" * full + (EIGHTHS[part] if part else "")).ljust(cells)
 
 
-class Predictions(Widget):
-    """As many of the most likely next words as the panel has rows (up to MAX_K)."""
+class Predictions(TextLines):
+    """The MAX_K most likely next words (the panel's height may show fewer)."""
 
     COMPONENT_CLASSES = {"predictions--word", "predictions--bar", "predictions--number"}
 
@@ -34,28 +35,25 @@ class Predictions(Widget):
         self.view = view
         self.step = step
         self.border_title = Content(f"next word after “{visible(view.tokens[step])}”")
-        self.refresh()
+        self.changed()
 
     def top(self) -> list[tuple[str, float]]:
-        if self.view is None:
-            return []
-        k = max(1, min(MAX_K, self.size.height or MAX_K))
-        return self.view.trace.top_next(self.step, k)
+        return [] if self.view is None else self.view.trace.top_next(self.step, MAX_K)
 
-    def render(self) -> Text:
+    def build(self, width: int) -> list[Text]:
         rows = self.top()
-        text = Text(no_wrap=True, overflow="crop", end="")
         if not rows:
-            return text
-        word_cells = min(12, max(width(word) for word, _ in rows))
-        bar_cells = max(1, self.size.width - word_cells - 8)
-        word_style = self.get_component_rich_style("predictions--word")
-        bar_style = self.get_component_rich_style("predictions--bar")
-        number_style = self.get_component_rich_style("predictions--number")
-        for k, (word, p) in enumerate(rows):
-            if k:
-                text.append("\n")
-            text.append(fit(word, word_cells), word_style)
-            text.append(f" {p:5.3f} ", number_style)
-            text.append(bar(p, bar_cells), bar_style)
-        return text
+            return []
+        word_cells = min(12, max(cell_width(word) for word, _ in rows))
+        bar_cells = max(1, width - word_cells - 8)
+        looks = self.looks
+        word_style, number_style = looks["predictions--word"], looks["predictions--number"]
+        bar_style = looks["predictions--bar"]
+        lines = []
+        for word, p in rows:
+            line = Text()
+            line.append(fit(word, word_cells), word_style)
+            line.append(f" {p:5.3f} ", number_style)
+            line.append(bar(p, bar_cells), bar_style)
+            lines.append(line)
+        return lines
