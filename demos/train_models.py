@@ -1,7 +1,8 @@
 """Train the bundled demo models rnnviz/models/{rnn,lstm,gru}.safetensors, seeded, in one command.
 
-    python demos/train_models.py                      # all three, into rnnviz/models/
-    python demos/train_models.py --only rnn --out /tmp/models --seed 3
+    python demos/train_models.py                      # all three, 7 seeds each, into rnnviz/models/
+    python demos/train_models.py --jobs 2             # the same files, two trainings at a time
+    python demos/train_models.py --only rnn --seeds 3 --out /tmp/models --candidates /tmp/seeds
     python demos/train_models.py --recipe reference --out /tmp/models   # no curriculum, for comparison
 
 All three share one recipe, one vocabulary (rnnviz.corpus.demo_vocab()) and the same generated
@@ -9,8 +10,14 @@ sentences: embedding 32, hidden 64, one layer, Adam, global gradient norm clippe
 and a curriculum of five stages from short sentences (the subject a few words before "it") to long
 ones (up to ~90 words), with the learning rate lowered for the long stages. Sentences long from the
 start make the link much harder to find (shared/corpus.md), so each stage builds on the one before.
-Training sentences use corpus seeds below corpus.TRAIN_SEED_LIMIT; `rnnviz span` measures on others.
-At the end the script prints the memory-span table of the models it trained.
+
+How well a model learns the link depends on its seed (initial weights and batch order), the plain
+RNN's most of all. So each cell type is trained with seeds 0..N-1 (--seeds N, default 7), each is
+measured on validation sentences (corpus seeds VALIDATION_SEED and up: neither the training seeds,
+below corpus.TRAIN_SEED_LIMIT, nor the held-out seeds `rnnviz span` reports on), and the model with
+the median mean validation accuracy is bundled: a typical run, neither the luckiest nor the worst.
+Its metadata records the rule, every seed's validation curve and the seed picked. At the end the
+script prints every seed's validation curve and the memory-span table of the bundled models.
 """
 
 from __future__ import annotations
@@ -23,14 +30,20 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: E402
 from dataclasses import asdict, dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from rich import box  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.table import Table  # noqa: E402
 
 import rnnviz  # noqa: E402
 from rnnviz import corpus, span  # noqa: E402
@@ -39,6 +52,13 @@ from rnnviz.train import TrainConfig, Trainer  # noqa: E402
 from rnnviz.weights import bundled_path  # noqa: E402
 
 MODELS = {"rnn": "rnn_tanh", "lstm": "lstm", "gru": "gru"}
+# Validation sentences: above every training seed, below span's held-out seeds (bucket k uses seed + k).
+VALIDATION_SEED = 5_000
+VALIDATION_N = 100
+SELECTION_RULE = (
+    "each seed trained with the same recipe; bundled: the median mean validation link accuracy "
+    "(mean over distance buckets; lower median for an even count; equal means ordered by seed)"
+)
 
 
 @dataclass(frozen=True)
@@ -63,36 +83,60 @@ RECIPES: dict[str, tuple[Stage, ...]] = {
     ),
     # The PyTorch run that shared/corpus.md reports, for comparison: no curriculum, up to 6 fillers.
     "reference": (Stage("flat", 20_000, 0, 6, 8, 3e-3),),
+    # Seconds, not minutes: for testing this script, not for a useful model.
+    "smoke": (Stage("tiny", 200, 0, 2, 1, 3e-3),),
 }
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One seed's trained model (saved at path) and its validation link accuracy per distance bucket."""
+
+    name: str
+    seed: int
+    path: Path
+    accuracy: tuple[float, ...]
+    seconds: float
+
+    @property
+    def mean(self) -> float:
+        return sum(self.accuracy) / len(self.accuracy)
+
+
+def median_candidate(candidates: Sequence[Candidate]) -> Candidate:
+    """The candidate of median mean accuracy (the lower one of an even count; equal means by seed)."""
+    ranked = sorted(candidates, key=lambda c: (c.mean, c.seed))
+    return ranked[(len(ranked) - 1) // 2]
 
 
 def config_for(cell: str, seed: int, lr: float) -> TrainConfig:
     return TrainConfig(cell=cell, embedding=32, hidden=64, layers=1, lr=lr, batch=32, clip=1.0, seed=seed)
 
 
-def stage_corpus(k: int, stage: Stage) -> list[list[str]]:
-    """The same sentences for every model: corpus seed k + 1 for stage k."""
-    sentences = corpus.generate(
-        stage.sentences, seed=k + 1, min_fillers=stage.min_fillers, max_fillers=stage.max_fillers
+@functools.cache
+def recipe_corpora(recipe: str) -> tuple[list[list[str]], ...]:
+    """The same sentences for every model and seed: corpus seed k + 1 for stage k (once per process)."""
+    return tuple(
+        [s.tokens for s in corpus.generate(stage.sentences, k + 1, stage.min_fillers, stage.max_fillers)]
+        for k, stage in enumerate(RECIPES[recipe])
     )
-    return [s.tokens for s in sentences]
 
 
-def train_one(
-    name: str, seed: int, recipe: str, corpora: list[list[list[str]]], console: Console
-) -> rnnviz.Model:
+def train_one(name: str, seed: int, recipe: str, console: Console | None) -> rnnviz.Model:
+    """Train one model through every stage of the recipe; a progress bar on console when given."""
     stages = RECIPES[recipe]
+    corpora = recipe_corpora(recipe)
     trainer = Trainer(corpus.demo_vocab(), config_for(MODELS[name], seed, stages[0].lr))
     columns = (
-        TextColumn("{task.description:<16}"),
+        TextColumn("{task.description:<22}"),
         BarColumn(),
         TextColumn("epoch {task.fields[epoch]}  loss {task.fields[loss]}  {task.fields[rate]} tok/s"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console) as bar:
+    with Progress(*columns, console=console, transient=True, disable=console is None) as bar:
         for k, stage in enumerate(stages):
             sequences = trainer.encode(corpora[k])
-            task = bar.add_task(f"{name} {stage.label}", total=1.0, epoch="", loss="", rate="")
+            task = bar.add_task(f"{name} seed {seed} {stage.label}", total=1.0, epoch="", loss="", rate="")
 
             def show(p: TrainProgress, task=task) -> None:
                 bar.update(
@@ -109,31 +153,146 @@ def train_one(
     return trainer.export(
         corpus="rnnviz.corpus.generate, stage k with seed k + 1 (see stages and recipe)",
         recipe=json.dumps({recipe: [asdict(stage) for stage in stages]}),
-        command=f"python demos/train_models.py --seed {seed} --recipe {recipe}",
     )
+
+
+def train_candidate(
+    name: str, seed: int, recipe: str, folder: Path, validation_n: int, show_progress: bool
+) -> Candidate:
+    """Train one seed, save it into folder and measure it on the validation sentences."""
+    began = time.perf_counter()
+    model = train_one(name, seed, recipe, Console(stderr=True) if show_progress else None)
+    path = folder / f"{name}-seed{seed}.safetensors"
+    rnnviz.save(model, path)
+    measured = span.span(model, n_per_bucket=validation_n, seed=VALIDATION_SEED)
+    return Candidate(name, seed, path, tuple(measured.accuracy), time.perf_counter() - began)
+
+
+def selection_metadata(
+    candidates: Sequence[Candidate], picked: Candidate, validation_n: int, command: str
+) -> dict[str, str]:
+    """What the bundled file records about how it was chosen among the seeds."""
+    validation = {
+        "corpus_seed": VALIDATION_SEED,
+        "n_per_bucket": validation_n,
+        "buckets": [list(b) for b in span.DEFAULT_BUCKETS],
+        "curves": {str(c.seed): list(c.accuracy) for c in sorted(candidates, key=lambda c: c.seed)},
+    }
+    return {
+        "selection": SELECTION_RULE,
+        "validation": json.dumps(validation),
+        "picked_seed": str(picked.seed),
+        "command": command,
+    }
+
+
+def save_atomically(model: rnnviz.Model, path: Path, metadata: dict[str, str]) -> None:
+    """Write beside the target and rename: a reader (a test, the TUI) never sees half a file."""
+    partial = path.with_name(f".{path.name}.partial")
+    rnnviz.save(model, partial, metadata=metadata)
+    os.replace(partial, path)
+
+
+def seeds_table(name: str, candidates: Sequence[Candidate], picked: Candidate) -> Table:
+    grid = Table(
+        title=f"{name}: validation link accuracy (%) of every seed, corpus seeds {VALIDATION_SEED}+",
+        caption="◀ bundled: the median mean",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    grid.add_column("seed", justify="right")
+    for bucket in span.DEFAULT_BUCKETS:
+        grid.add_column(span.bucket_label(bucket), justify="right")
+    grid.add_column("mean", justify="right", style="bold", min_width=5)
+    grid.add_column("time", justify="right", style="dim")
+    grid.add_column("", width=1)
+    for c in sorted(candidates, key=lambda c: c.seed):
+        cells = [f"{100 * a:.1f}" for a in c.accuracy]
+        mark = "◀" if c is picked else ""
+        grid.add_row(str(c.seed), *cells, f"{100 * c.mean:.1f}", f"{c.seconds:.0f}s", mark)
+    return grid
+
+
+def train_all(
+    names: Sequence[str],
+    seeds: int,
+    recipe: str,
+    folder: Path,
+    validation_n: int,
+    jobs: int,
+    console: Console,
+) -> dict[str, list[Candidate]]:
+    """Every (model, seed) candidate, in a pool of `jobs` processes (or here, with progress bars)."""
+    # Longest trainings first, so two workers finish close together.
+    work = [(name, seed) for name in sorted(names, key=("lstm", "gru", "rnn").index) for seed in range(seeds)]
+    found: dict[str, list[Candidate]] = {name: [] for name in names}
+
+    def report(c: Candidate) -> None:
+        found[c.name].append(c)
+        curve = " ".join(f"{a:.0%}" for a in c.accuracy)
+        console.print(f"{c.name} seed {c.seed}: {c.seconds:.0f} s, validation mean {c.mean:.1%} ({curve})")
+
+    if jobs == 1:
+        for name, seed in work:
+            report(train_candidate(name, seed, recipe, folder, validation_n, console.is_terminal))
+        return found
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [
+            pool.submit(train_candidate, name, seed, recipe, folder, validation_n, False)
+            for name, seed in work
+        ]
+        for future in as_completed(futures):
+            report(future.result())
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=bundled_path("lstm").parent, help="output directory")
     parser.add_argument("--only", action="append", choices=tuple(MODELS), help="train only this model")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every model's weights and batch order")
+    parser.add_argument("--seeds", type=int, default=7, help="train seeds 0..N-1 and bundle the median (7)")
     parser.add_argument("--recipe", choices=tuple(RECIPES), default="curriculum", help="training schedule")
+    parser.add_argument(
+        "--validation-n",
+        type=int,
+        default=VALIDATION_N,
+        help=f"validation sentences per bucket ({VALIDATION_N})",
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="trainings at a time, one process each (1)")
+    parser.add_argument("--candidates", type=Path, help="keep every seed's model in this folder")
     args = parser.parse_args(argv)
+    for option in ("seeds", "validation_n", "jobs"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option.replace('_', '-')} must be at least 1")
     console = Console(stderr=True)
     names = args.only or list(MODELS)
+    command = f"python demos/train_models.py --seeds {args.seeds} --recipe {args.recipe}"
+    if args.validation_n != VALIDATION_N:
+        command += f" --validation-n {args.validation_n}"
+    args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    corpora = [stage_corpus(k, stage) for k, stage in enumerate(RECIPES[args.recipe])]
-    results = []
-    for name in names:
-        began = time.perf_counter()
-        model = train_one(name, args.seed, args.recipe, corpora, console)
-        path = args.out / f"{name}.safetensors"
-        rnnviz.save(model, path)
-        console.print(f"wrote {path} ({path.stat().st_size:,} bytes) in {time.perf_counter() - began:.0f} s")
-        results.append(span.span(model, name=name))
-    console.print(f"trained {', '.join(names)} in {time.perf_counter() - start:.0f} s")
-    Console().print(span.table(results, 200, corpus.HELD_OUT_SEED))
+    with tempfile.TemporaryDirectory(prefix="rnnviz-seeds-") as scratch:
+        folder = args.candidates or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            found = train_all(names, args.seeds, args.recipe, folder, args.validation_n, args.jobs, console)
+        except KeyboardInterrupt:
+            console.print("[red]interrupted: no model written[/red]")
+            return 130
+        bundled, tables = [], []
+        for name in names:
+            picked = median_candidate(found[name])
+            path = args.out / f"{name}.safetensors"
+            metadata = selection_metadata(found[name], picked, args.validation_n, command)
+            save_atomically(rnnviz.load(picked.path), path, metadata)
+            console.print(f"wrote {path} ({path.stat().st_size:,} bytes): seed {picked.seed}, the median")
+            bundled.append(span.span(rnnviz.load(path), name=name))
+            tables.append(seeds_table(name, found[name], picked))
+    console.print(f"trained {len(names)} × {args.seeds} seeds in {time.perf_counter() - start:.0f} s")
+    out = Console()
+    for grid in tables:
+        out.print(grid)
+    out.print(span.table(bundled, 200, corpus.HELD_OUT_SEED))
     return 0
 
 
