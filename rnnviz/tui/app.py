@@ -63,7 +63,7 @@ ACTIONS: list[Action] = [
     Action("e", "edit", "Edit", "type a new sentence; the models run on it once"),
     Action("m", "switch_model", "Model", "switch to the next model (rnn, lstm, gru), same sentence"),
     Action("c", "compare", "Compare", "show a second model stacked under the first, on the same sentence"),
-    Action("s", "sort", "Sort", "change the order of units: " + ", ".join(m.name for m in SORT_MODES)),
+    Action("s", "sort", "Sort", "change the order of units (the modes are listed below)"),
     Action("tab", "focus_next", "Panel", "move the focus to the next heatmap or gates panel (they scroll)"),
     Action("shift+tab", "focus_previous", "Previous panel", "move the focus back a panel", show=False),
     Action("question_mark", "help", "Help", "show this list of keys"),
@@ -271,6 +271,7 @@ class RnnvizApp(App[int]):
 
     def action_help(self) -> None:
         rows = [(self.get_key_display(b), a.help) for a, b in zip(ACTIONS, self.BINDINGS, strict=True)]
+        rows += [(f"sort {k + 1}", f"{mode.name}: {mode.description}") for k, mode in enumerate(SORT_MODES)]
         intro = (
             "Rows are units (two per row: upper and lower half of ▀), columns are words; "
             "the cursor column is marked and words after it are faded."

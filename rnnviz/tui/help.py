@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,19 +27,17 @@ class HelpScreen(ModalScreen[None]):
         self.closing = False  # a second queued escape must not dismiss twice
 
     def compose(self) -> ComposeResult:
-        key_width = max((len(key) for key, _ in self.rows), default=1)
-        text = Text(no_wrap=False, end="")
-        if self.intro:
-            text.append(self.intro + "\n\n", "italic")
-        for k, (key, description) in enumerate(self.rows):
-            if k:
-                text.append("\n")
-            text.append(key.rjust(key_width), "bold")
-            text.append("  " + description)
+        table = Table.grid(padding=(0, 2))
+        table.add_column(justify="right", style="bold", no_wrap=True)
+        table.add_column()  # wraps under itself, not under the keys
+        for key, description in self.rows:
+            table.add_row(Text(key), Text(description))
         with VerticalScroll(id="help-body") as body:
             body.border_title = "keys"
             body.border_subtitle = "escape closes"
-            yield Static(text, id="help-text")
+            if self.intro:
+                yield Static(Text(self.intro, "italic"), id="help-intro")
+            yield Static(table, id="help-text")
 
     async def action_dismiss(self, result: None = None) -> None:
         if not self.closing:
