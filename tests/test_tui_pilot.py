@@ -531,3 +531,27 @@ def test_bad_arguments_give_one_line_errors_before_the_app_starts(capsys):
     err = capsys.readouterr().err
     assert "no such file" in err and "empty" in err
     assert "Traceback" not in err
+
+
+def test_a_model_file_with_an_odd_number_of_units_and_two_layers(tmp_path):
+    from conftest import random_model
+
+    import rnnviz
+
+    path = tmp_path / "odd.safetensors"
+    rnnviz.save(random_model("gru", layers=2, hidden=13, vocab=20, seed=5), path)
+
+    async def scenario(pilot):
+        app = pilot.app
+        heatmap = hidden_map(app)
+        assert heatmap.rows == 7 and app.view.layer == 0
+        assert "layer 1 of 2" in app.query_one("#title").detail
+        last_row = heatmap.render_line(7).text  # units 12 and none
+        assert "12" in last_row and "▀▀▀" in last_row
+        await press(pilot, "end", "s", "up", "down", "down")
+        assert 0 <= app.selected_unit < 13
+        await press(pilot, "m")  # on to a bundled model: 64 units, the top layer
+        assert app.view.units == 64 and app.view.model.num_layers == 1
+        assert 0 <= app.selected_unit < 64
+
+    drive(make_app(str(path), text="the cat sat on the mat .", layer=0), scenario)

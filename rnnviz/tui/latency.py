@@ -70,7 +70,7 @@ def main() -> None:
     from ..model import Model
     from .app import make_app
 
-    steps = ["right"] * 12 + ["left"] * 12
+    steps = (["right"] * 13 + ["left"] * 13) * 3
     demo = asyncio.run(keypress_latencies(make_app("lstm"), steps))
     print("demo lstm (64 units, 14 words):", summary(demo))
 
