@@ -18,6 +18,7 @@ from .heatmap import StateHeatmap
 from .inspector import UnitInspector
 from .modelview import ModelView
 from .predictions import Predictions
+from .scale import ScaleColumn
 from .scrollsync import ScrollSync
 from .textutil import visible
 
@@ -47,6 +48,7 @@ class ModelPanel(Vertical):
         self.hidden_map = StateHeatmap(classes="hidden")
         self.cell_map = StateHeatmap(classes="cell")  # hidden unless the model is an LSTM
         self.gates = GatesPanel(classes="gates")
+        self.cell_scale = ScaleColumn(classes="cell-scale")
         self.predictions = Predictions(classes="predictions")
         self.inspector = UnitInspector(classes="inspector")
 
@@ -56,7 +58,9 @@ class ModelPanel(Vertical):
                 with Horizontal(classes="hidden-row"):
                     yield self.hidden_map
                     yield self.gates
-                yield self.cell_map
+                with Horizontal(classes="cell-row"):
+                    yield self.cell_map
+                    yield self.cell_scale
             with Vertical(classes="side"):
                 yield self.predictions
                 yield self.inspector
@@ -97,9 +101,13 @@ class ModelPanel(Vertical):
         # a container, which would restyle every widget below it.)
         self.predictions.styles.max_height = 12 if show_cell else 7
         wanted = show_cell and view.cell_state is not None
-        if cell.display != wanted:  # setting display, even to its value, asks for a new layout
+        row = cell.parent
+        if row is not None and row.display != wanted:  # setting display, even unchanged, asks for a layout
+            row.display = wanted
+        if cell.display != wanted:
             cell.display = wanted
-        if view.cell_state is not None and cell.display:
+        if view.cell_state is not None and wanted:
+            self.cell_scale.show(view.cell_scale)
             cell.border_title = Content("cell state c")
             cell.border_subtitle = Content(f"±{view.cell_scale:.3g}")
             cell.show(view.cell_state, view.tokens, view.cell_scale)
