@@ -555,3 +555,18 @@ def test_a_model_file_with_an_odd_number_of_units_and_two_layers(tmp_path):
         assert 0 <= app.selected_unit < 64
 
     drive(make_app(str(path), text="the cat sat on the mat .", layer=0), scenario)
+
+
+def test_stacked_heatmaps_scroll_their_words_together():
+    words = (DEMO_SENTENCE + " ") * 4
+
+    async def scenario(pilot):
+        app = pilot.app
+        await press(pilot, "end")
+        scrolls = [h.scroll_x for panel in app.panels for h in panel.heatmaps]
+        assert scrolls[0] > 0 and len(set(scrolls)) == 1, scrolls  # hidden and cell state
+        await press(pilot, "c", "home", "end")
+        scrolls = [h.scroll_x for panel in app.panels for h in panel.heatmaps]
+        assert len(scrolls) == 2 and scrolls[0] > 0 and len(set(scrolls)) == 1, scrolls  # two models
+
+    drive(make_app(text=words), scenario)
