@@ -79,10 +79,11 @@ def run_layer(
     return run_projected(cell, project_inputs(cell, x, w), w, h0, c0, nonlinearity)
 
 
-def project_inputs(cell: str, x: np.ndarray, w: LayerWeights) -> np.ndarray:
+def project_inputs(cell: str, x: np.ndarray, w: LayerWeights, out: np.ndarray | None = None) -> np.ndarray:
     """Every step's input term in one matrix product: x (T, B, In) → (T, B, G·H), in the form
     `run_projected` expects (biases folded in, σ gates pre-scaled by ½). Rows of the result depend only
-    on the matching rows of x, so projections of different inputs can be mixed row by row."""
+    on the matching rows of x, so projections of different inputs can be mixed row by row.
+    `out`: a C-contiguous (T, B, G·H) array of x's dtype to write into instead of a new one."""
     if cell not in GATE_COUNT:
         raise ValueError(f"unknown cell type {cell!r}; use rnn, lstm or gru")
     hidden = w.hidden_size
@@ -95,9 +96,10 @@ def project_inputs(cell: str, x: np.ndarray, w: LayerWeights) -> np.ndarray:
     if scale is not None:
         bias = bias * scale
     steps, batch, size = x.shape
-    out = x.reshape(steps * batch, size) @ w_ih.astype(x.dtype, copy=False).T
-    out += bias.astype(x.dtype, copy=False)
-    return out.reshape(steps, batch, -1)
+    flat = None if out is None else out.reshape(steps * batch, -1)  # a view: out is contiguous
+    flat = np.matmul(x.reshape(steps * batch, size), w_ih.astype(x.dtype, copy=False).T, out=flat)
+    flat += bias.astype(x.dtype, copy=False)
+    return flat.reshape(steps, batch, -1)
 
 
 def run_projected(
@@ -107,16 +109,55 @@ def run_projected(
     h0: np.ndarray | None = None,
     c0: np.ndarray | None = None,
     nonlinearity: str = "tanh",
+    h_out: np.ndarray | None = None,
+    c_out: np.ndarray | None = None,
 ) -> LayerRun:
     """The recurrent loop over inputs already projected by `project_inputs` (T, B, G·H); `projected`
-    is overwritten: it becomes the run's `acts`."""
+    is overwritten: it becomes the run's `acts`. h_out (and c_out, LSTM) (T, B, H): where to write
+    the states instead of new arrays."""
+    steps, batch, _ = projected.shape
+    h = np.empty((steps, batch, w.hidden_size), projected.dtype) if h_out is None else h_out
     if cell == "lstm":
-        return _lstm_steps(projected, w, h0, c0)
+        return _lstm_steps(projected, w, h0, c0, h, np.empty_like(h) if c_out is None else c_out)
     if cell == "gru":
-        return _gru_steps(projected, w, h0)
+        return _gru_steps(projected, w, h0, h)
     if cell == "rnn":
-        return _rnn_steps(projected, w, h0, nonlinearity)
+        return _rnn_steps(projected, w, h0, nonlinearity, h)
     raise ValueError(f"unknown cell type {cell!r}; use rnn, lstm or gru")
+
+
+@dataclass
+class StackRun:
+    """A run of stacked layers whose results share (L, T, B, ·) arrays; runs[k] holds views of layer k."""
+
+    runs: list[LayerRun]
+    h: np.ndarray  # (L, T, B, H)
+    c: np.ndarray | None  # (L, T, B, H), LSTM only
+    acts: np.ndarray  # (L, T, B, G·H)
+
+
+def run_stack(cell: str, x: np.ndarray, layers: list[LayerWeights], nonlinearity: str = "tanh") -> StackRun:
+    """Run stacked layers over x (T, B, In), every layer writing into arrays shared by the stack.
+
+    One allocation per kind of result instead of one per layer plus a copy to stack them: fresh pages
+    cost a page fault each (~2 µs in a VM, a tenth of a 256-unit LSTM step), and arrays of 4 MB or
+    more get transparent huge pages from NumPy.
+    """
+    if cell not in GATE_COUNT:
+        raise ValueError(f"unknown cell type {cell!r}; use rnn, lstm or gru")
+    steps, batch, _ = x.shape
+    hidden = layers[0].hidden_size
+    shape = (len(layers), steps, batch)
+    acts = np.empty((*shape, GATE_COUNT[cell] * hidden), dtype=x.dtype)
+    h = np.empty((*shape, hidden), dtype=x.dtype)
+    c = np.empty_like(h) if cell == "lstm" else None
+    runs: list[LayerRun] = []
+    for k, w in enumerate(layers):
+        project_inputs(cell, x, w, out=acts[k])
+        c_out = None if c is None else c[k]
+        runs.append(run_projected(cell, acts[k], w, nonlinearity=nonlinearity, h_out=h[k], c_out=c_out))
+        x = h[k]
+    return StackRun(runs=runs, h=h, c=c, acts=acts)
 
 
 def _sigmoid_scale(cell: str, hidden: int, dtype: np.dtype) -> np.ndarray | None:
@@ -165,10 +206,11 @@ def gru_layer(x: np.ndarray, w: LayerWeights, h0: np.ndarray | None = None) -> L
     return run_layer("gru", x, w, h0)
 
 
-def _rnn_steps(pre: np.ndarray, w: LayerWeights, h0: np.ndarray | None, nonlinearity: str) -> LayerRun:
-    steps, batch, hidden = pre.shape
+def _rnn_steps(
+    pre: np.ndarray, w: LayerWeights, h0: np.ndarray | None, nonlinearity: str, h: np.ndarray
+) -> LayerRun:
+    batch, hidden = pre.shape[1:]
     dtype = pre.dtype
-    h = np.empty((steps, batch, hidden), dtype=dtype)
     w_hh_t = _recurrent_matrix(w, None, dtype)
     recurrent = np.empty((batch, hidden), dtype=dtype)
     h_prev = _initial_state(h0, batch, hidden, dtype)
@@ -190,15 +232,20 @@ def _rnn_steps(pre: np.ndarray, w: LayerWeights, h0: np.ndarray | None, nonlinea
     return LayerRun(h=h, c=None, acts=pre, gates={"preactivation": pre})
 
 
-def _lstm_steps(acts: np.ndarray, w: LayerWeights, h0: np.ndarray | None, c0: np.ndarray | None) -> LayerRun:
-    steps, batch, gates = acts.shape
+def _lstm_steps(
+    acts: np.ndarray,
+    w: LayerWeights,
+    h0: np.ndarray | None,
+    c0: np.ndarray | None,
+    h: np.ndarray,
+    c: np.ndarray,
+) -> LayerRun:
+    batch, gates = acts.shape[1:]
     H = gates // 4
     dtype = acts.dtype
     scale = _sigmoid_scale("lstm", H, dtype)
     offset = np.where(scale == 1, 0, 0.5).astype(dtype)  # ½·tanh(a/2) + ½ on i, f, o; g stays tanh(a)
     w_hh_t = _recurrent_matrix(w, scale, dtype)
-    h = np.empty((steps, batch, H), dtype=dtype)
-    c = np.empty_like(h)
     recurrent = np.empty((batch, gates), dtype=dtype)
     scratch = np.empty((batch, H), dtype=dtype)
     h_prev = _initial_state(h0, batch, H, dtype)
@@ -221,13 +268,12 @@ def _lstm_steps(acts: np.ndarray, w: LayerWeights, h0: np.ndarray | None, c0: np
     return LayerRun(h=h, c=c, acts=acts, gates=split)
 
 
-def _gru_steps(acts: np.ndarray, w: LayerWeights, h0: np.ndarray | None) -> LayerRun:
-    steps, batch, gates = acts.shape
+def _gru_steps(acts: np.ndarray, w: LayerWeights, h0: np.ndarray | None, h: np.ndarray) -> LayerRun:
+    batch, gates = acts.shape[1:]
     H = gates // 3
     dtype = acts.dtype
     w_hh_t = _recurrent_matrix(w, _sigmoid_scale("gru", H, dtype), dtype)
     b_hn = w.b_hh[2 * H :].astype(dtype)
-    h = np.empty((steps, batch, H), dtype=dtype)
     hn = np.empty_like(h)
     recurrent = np.empty((batch, gates), dtype=dtype)
     recurrent_rz, recurrent_n = recurrent[:, : 2 * H], recurrent[:, 2 * H :]

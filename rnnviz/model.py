@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .cells import GATE_COUNT, GATE_NAMES, LayerRun, LayerWeights, run_layer
+from .cells import GATE_COUNT, GATE_NAMES, LayerRun, LayerWeights, run_stack
 from .errors import WeightsError
 from .trace import Trace
 from .vocab import Vocab, split_text
@@ -121,12 +121,7 @@ class Model:
     def forward(self, inputs: np.ndarray) -> list[LayerRun]:
         """Run the stacked layers over inputs: ids (T, B) or embeddings (T, B, E)."""
         x = self.embedding[inputs] if inputs.ndim == 2 else np.asarray(inputs, dtype=self.dtype)
-        runs = []
-        for layer in self.layers:
-            run = run_layer(self.cell, x, layer, nonlinearity=self.nonlinearity)
-            runs.append(run)
-            x = run.h
-        return runs
+        return run_stack(self.cell, x, self.layers, self.nonlinearity).runs
 
     def logits(self, h_top: np.ndarray) -> np.ndarray:
         """Decoder output for top-layer states (..., H) → (..., V)."""
@@ -141,10 +136,12 @@ class Model:
 
     def run_ids(self, ids: np.ndarray, tokens: Sequence[str] | None = None, decode: bool = True) -> Trace:
         ids = np.asarray(ids, dtype=np.int64)
-        runs = self.forward(ids[:, None])
-        hidden = np.stack([r.h[:, 0] for r in runs])
-        cell_state = np.stack([r.c[:, 0] for r in runs]) if self.cell == "lstm" else None
-        gates = {name: np.stack([r.gates[name][:, 0] for r in runs]) for name in self.gate_names}
+        # The trace holds views of the arrays all layers wrote into: nothing is copied to stack them.
+        stack = run_stack(self.cell, self.embedding[ids[:, None]], self.layers, self.nonlinearity)
+        hidden = stack.h[:, :, 0]
+        cell_state = None if stack.c is None else stack.c[:, :, 0]
+        acts, size = stack.acts[:, :, 0], self.hidden_size
+        gates = {name: acts[..., k * size : (k + 1) * size] for k, name in enumerate(self.gate_names)}
         probs = softmax(self.logits(hidden[-1])) if decode else None
         words = list(tokens) if tokens is not None else [self.vocab[i] for i in ids]
         return Trace(
