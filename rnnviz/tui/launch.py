@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..corpus import DEMO_SENTENCE
 
@@ -20,6 +21,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run the app; its return code is the exit status (1 after a crash inside the app)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return _print_static(args)
     from .app import make_app  # Textual is imported only when the viewer opens
 
     app = make_app(
@@ -27,3 +30,19 @@ def command(args: argparse.Namespace) -> int:
     )
     app.run()
     return app.return_code if app.return_code is not None else 0
+
+
+def _print_static(args: argparse.Namespace) -> int:
+    """Without a terminal (a pipe, a cron job, CI) a viewer cannot take keys: print the picture instead."""
+    from .. import render
+
+    print("rnnviz: not a terminal, so here is the static picture (`rnnviz render`).", file=sys.stderr)
+    options = argparse.Namespace(
+        weights=args.weights, text=args.text, vocab=args.vocab, cell=args.cell, layer=args.layer,
+        svg=None, html=None, width=None,
+    )
+    parser = argparse.ArgumentParser()
+    render.configure(parser)
+    defaults = vars(parser.parse_args([]))
+    defaults.update(vars(options))
+    return render.command(argparse.Namespace(**defaults))
