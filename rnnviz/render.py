@@ -16,6 +16,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from .cells import SIGMOID_GATES
 from .colors import DIVERGING, LEVELS, SEQUENTIAL, diverging_index, sequential_index, state_scale
 from .corpus import DEMO_SENTENCE
 from .model import Model
@@ -30,6 +31,7 @@ class RenderOptions:
     width: int = 100  # characters available
     plain: bool = False  # no colors: characters carry the values
     layer: int = -1
+    at: int = -1  # the word whose gates and predictions are shown (negative counts from the end)
 
 
 def _word_widths(tokens: list[str]) -> list[int]:
@@ -99,24 +101,28 @@ def heatmap_section(values: np.ndarray, tokens: list[str], title: str, opts: Ren
 def legend(scale: float, plain: bool) -> Text:
     text = Text("legend ", style="dim")
     if plain:
-        text.append(f"{PLAIN_RAMP[0]} −{scale:g} … {PLAIN_RAMP[2]} 0 … {PLAIN_RAMP[4]} +{scale:g}")
+        text.append(f"{PLAIN_RAMP[0]} −{scale:.3g} … {PLAIN_RAMP[2]} 0 … {PLAIN_RAMP[4]} +{scale:.3g}")
         return text
-    text.append(f"−{scale:g} ")
+    text.append(f"−{scale:.3g} ")
     for k in range(LEVELS):
         text.append(" ", style=Style(bgcolor=DIVERGING[k]))
-    text.append(f" +{scale:g}")
+    text.append(f" +{scale:.3g}")
     return text
 
 
 def gates_section(model: Model, trace: Trace, t: int, opts: RenderOptions) -> Group:
-    """One row per gate at word t: a cell per unit, 0 dark … 1 bright (RNN: its pre-activation)."""
+    """One row per gate at word t: a cell per unit, 0 dark … 1 bright.
+
+    The tanh candidates (LSTM cell, GRU new) and the RNN's pre-activation are signed, so they use
+    the diverging scale of the states.
+    """
     word = trace.tokens[t]
     lines = [Text(f"gates at “{word}” (one cell per unit)", style="bold underline")]
     name_width = max(len(n) for n in trace.gates) + 1
     for name, values in trace.gates.items():
         row = values[opts.layer, t]
         line = Text(name.rjust(name_width) + " ", style="dim")
-        if name == "preactivation":
+        if name not in SIGMOID_GATES:
             scale = state_scale(row)
             if opts.plain:
                 line.append("".join(_plain_char(v, scale) for v in row))
@@ -149,18 +155,18 @@ Section = Callable[[Model, Trace, RenderOptions], RenderableType]
 
 
 def default_sections(model: Model, trace: Trace, opts: RenderOptions) -> list[RenderableType]:
-    last = len(trace) - 1
+    at = opts.at % len(trace)
     layer = opts.layer % trace.layers
     sections: list[RenderableType] = [
-        sentence_section(trace),
+        sentence_section(trace, at),
         heatmap_section(trace.hidden[opts.layer], trace.tokens, f"hidden state h, layer {layer}", opts),
     ]
     if trace.cell_state is not None:
         sections.append(
             heatmap_section(trace.cell_state[opts.layer], trace.tokens, f"cell state c, layer {layer}", opts)
         )
-    sections.append(gates_section(model, trace, last, opts))
-    sections.append(predictions_section(trace, last))
+    sections.append(gates_section(model, trace, at, opts))
+    sections.append(predictions_section(trace, at))
     return sections
 
 
@@ -171,7 +177,12 @@ def picture(model: Model, trace: Trace, opts: RenderOptions, extra: list[Section
     spaced: list[RenderableType] = []
     for part in parts:
         spaced.extend([part, Text("")])
-    return Panel(Group(*spaced[:-1]), title=f"rnnviz · {model.cell_name} · {model!r}", title_align="left")
+    return Panel(Group(*spaced[:-1]), title=f"rnnviz · {_describe(model)}", title_align="left")
+
+
+def _describe(model: Model) -> str:
+    layers = f"{model.num_layers} layers" if model.num_layers > 1 else "1 layer"
+    return f"{model.cell_name} · {layers} · {model.hidden_size} units · {len(model.vocab)} words"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -182,6 +193,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vocab", help="vocabulary file (one token a line) for weights that carry none")
     parser.add_argument("--cell", help="cell type when the file cannot tell: rnn_tanh, rnn_relu, lstm, gru")
     parser.add_argument("--layer", type=int, default=-1, help="which layer to draw (default: the top one)")
+    parser.add_argument(
+        "--at", type=int, default=-1, metavar="N",
+        help="show gates, predictions and links at word N (0-based, negative from the end; default: last)",
+    )
     parser.add_argument("--svg", metavar="FILE", help="write the picture as SVG")
     parser.add_argument("--html", metavar="FILE", help="write the picture as HTML")
     parser.add_argument("--width", type=int, help="width in characters (default: the terminal's, or 100)")
@@ -211,7 +226,7 @@ def _story_sections(args: argparse.Namespace) -> list[Section]:
         names = [n.strip() for n in (args.compare or "").split(",") if n.strip()]
         if args.compare is not None and not names:
             raise ValueError("--compare needs model names or files separated by commas, e.g. rnn,lstm,gru")
-        sections.append(flow_section(compare=names or None))
+        sections.append(flow_section(compare=names or None, position=args.at))
     if args.corpus is not None and (args.corpus < 1 or not args.gates):
         raise ValueError(f"--corpus {args.corpus}: use it with --gates, and give at least 1 sentence")
     if args.gates:
@@ -221,7 +236,7 @@ def _story_sections(args: argparse.Namespace) -> list[Section]:
     if getattr(args, "links", None):
         from .memory import links_section
 
-        sections.append(links_section(args.links))
+        sections.append(links_section(args.links, position=args.at))
     return sections
 
 
@@ -232,10 +247,13 @@ def command(args: argparse.Namespace) -> int:
     trace = model.run(args.text)
     if not -trace.layers <= args.layer < trace.layers:
         raise ValueError(f"--layer {args.layer} is out of range: this model has {trace.layers} layer(s)")
+    if not -len(trace) <= args.at < len(trace):
+        last = len(trace) - 1
+        raise ValueError(f"--at {args.at} is out of range: the text has words 0 to {last}")
     exporting = bool(args.svg or args.html)
     console = Console(record=exporting, width=args.width or (100 if exporting else None), highlight=False)
     plain = not exporting and not console.is_terminal
-    opts = RenderOptions(width=console.width - 4, plain=plain, layer=args.layer)
+    opts = RenderOptions(width=console.width - 4, plain=plain, layer=args.layer, at=args.at)
     console.print(picture(model, trace, opts, _story_sections(args)))
     if args.svg:
         console.save_svg(args.svg, title="rnnviz render", clear=False)
