@@ -504,6 +504,9 @@ def test_a_1024_unit_1000_word_heatmap_scrolls_to_its_last_unit_and_word():
 def test_a_crash_inside_the_app_exits_non_zero(monkeypatch, capsys):
     from rnnviz import cli
     from rnnviz.tui import app as app_module
+    from rnnviz.tui import launch
+
+    monkeypatch.setattr(launch, "has_terminal", lambda: True)  # pytest's stdin is not a terminal
 
     class CrashingApp(RnnvizApp):
         def on_mount(self) -> None:

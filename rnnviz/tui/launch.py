@@ -21,7 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run the app; its return code is the exit status (1 after a crash inside the app)."""
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not has_terminal():
         return _print_static(args)
     from .app import make_app  # Textual is imported only when the viewer opens
 
@@ -30,6 +30,11 @@ def command(args: argparse.Namespace) -> int:
     )
     app.run()
     return app.return_code if app.return_code is not None else 0
+
+
+def has_terminal() -> bool:
+    """Whether keys can be read and a screen drawn: both stdin and stdout are terminals."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _print_static(args: argparse.Namespace) -> int:
