@@ -8,7 +8,9 @@ the next-word prediction after token t depends on token s, normalized so each co
                 take the total-variation distance ½·Σ_v |p_v − q_v| between the next-word
                 distributions after t without and with the occlusion. The occluded variants run
                 batched (batch axis = occluded position, OCCLUSION_CHUNK variants a pass), and only
-                the pairs s ≤ t < s + window are decoded: one call gives every row.
+                the pairs s ≤ t < s + window are decoded: one call gives every row. Pairs whose
+                occluded state differs from the real one by rounding noise only (TV provably below
+                PRECISION_FLOOR ulp) count as 0 without decoding.
     integrated  integrated gradients of log p(w* | ·) after t, w* the top next word of the real
                 sentence, zero-embedding baseline over the window, midpoint rule over `steps` α points
                 (α_k = (k + ½)/steps, all α in one batch). Attribution of token s = Σ_e x_s,e · ḡ_s,e;
