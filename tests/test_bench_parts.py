@@ -12,7 +12,7 @@ from rnnviz.bench.forward import HEADLINE, Case
 from rnnviz.bench.goals import check
 from rnnviz.bench.models import corpus_words, random_model, random_words
 from rnnviz.bench.sections import SECTIONS, parse_only
-from rnnviz.bench.timing import time_rounds
+from rnnviz.bench.timing import time_blocks, time_rounds
 
 
 def test_time_rounds_warms_up_then_alternates_candidates() -> None:
@@ -78,7 +78,7 @@ def test_goals_skip_figures_measured_at_other_sizes() -> None:
 def test_forward_without_torch_measures_rnnviz_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now raises ImportError
     monkeypatch.setattr(forward, "cases", lambda scope: [Case("gru", 8, 5, 1)])
-    result = forward.run("quick", repeats=1)
+    result = forward.run("quick", repeats=1, threads="single")
     assert result["torch"] is None
     (row,) = result["rows"]
     assert row["rnnviz"]["median_ms"] > 0 and "torch" not in row and "ratio" not in row
@@ -105,3 +105,12 @@ def test_bench_models_and_texts_have_the_asked_sizes() -> None:
     words = random_words(model, 40)
     assert len(words) == 40 and "<unk>" not in words
     assert len(corpus_words(1234)) == 1234
+
+
+def test_time_blocks_runs_each_candidate_on_its_own() -> None:
+    calls: list[str] = []
+    timings = time_blocks(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeats=2, warmup=1, settle=0
+    )
+    assert calls == ["a"] * 3 + ["b"] * 3
+    assert timings["a"].runs == timings["b"].runs == 2

@@ -99,7 +99,7 @@ def run_worker(name: str, mode: str, scope: str, repeats: int) -> dict[str, Any]
     env = dict(os.environ)
     if mode == SINGLE:
         env.update(SINGLE_THREAD_ENV)
-    command = [sys.executable, "-m", "rnnviz.bench.worker", name, scope, str(repeats)]
+    command = [sys.executable, "-m", "rnnviz.bench.worker", name, scope, str(repeats), mode]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines()

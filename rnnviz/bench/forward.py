@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .models import random_model, random_words
-from .timing import time_rounds
+from .sections import SINGLE
+from .timing import time_blocks, time_rounds
 from .torchside import TorchTwin, import_torch
 
 CELLS = ("lstm", "gru", "rnn")
@@ -49,9 +50,9 @@ def cases(scope: str) -> list[Case]:
     ]
 
 
-def run(scope: str, repeats: int) -> dict[str, Any]:
+def run(scope: str, repeats: int, threads: str) -> dict[str, Any]:
     torch = import_torch()
-    rows = [measure(case, repeats, torch) for case in cases(scope)]
+    rows = [measure(case, repeats, torch, alternate=threads == SINGLE) for case in cases(scope)]
     return {
         "vocab": VOCAB_SIZE,
         "dtype": "float32",
@@ -61,8 +62,12 @@ def run(scope: str, repeats: int) -> dict[str, Any]:
     }
 
 
-def measure(case: Case, repeats: int, torch: Any) -> dict[str, Any]:
-    """One case: medians of rnnviz and (if installed) torch, alternating, and their ratios."""
+def measure(case: Case, repeats: int, torch: Any, alternate: bool = True) -> dict[str, Any]:
+    """One case: medians of rnnviz and (if installed) torch, and their ratios.
+
+    Single-threaded, the candidates alternate round by round (a burst of load hits both alike). With
+    default threads each runs on its own: two thread pools taking turns slow each other down.
+    """
     cell = "rnn_tanh" if case.cell == "rnn" else case.cell
     model = random_model(cell, case.hidden, case.hidden, VOCAB_SIZE, layers=case.layers)
     words = random_words(model, case.steps)
@@ -76,9 +81,10 @@ def measure(case: Case, repeats: int, torch: Any) -> dict[str, Any]:
         ids = twin.ids(model.encode(words)[1])
         candidates["torch"] = lambda: twin.run(ids, decode=False)
         candidates["torch_decoded"] = lambda: twin.run(ids, decode=True)
-    timings = time_rounds(candidates, repeats, warmup=1, budget=RUN_BUDGET)
+    timing = time_rounds if alternate else time_blocks
+    timings = timing(candidates, repeats, warmup=1, budget=RUN_BUDGET)
     row: dict[str, Any] = {**asdict(case), "label": case.label, "embedding": case.hidden}
-    row.update({name: timing.as_dict() for name, timing in timings.items()})
+    row.update({name: found.as_dict() for name, found in timings.items()})
     if twin is not None:
         row["ratio"] = timings["rnnviz"].median / timings["torch"].median
         row["ratio_decoded"] = timings["rnnviz_decoded"].median / timings["torch_decoded"].median

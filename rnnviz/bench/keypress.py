@@ -15,7 +15,7 @@ LARGE = {"default": (1024, 1000), "quick": (256, 200)}
 LARGE_EMBEDDING = 64
 
 
-def run(scope: str, repeats: int) -> dict[str, Any]:
+def run(scope: str, repeats: int, threads: str) -> dict[str, Any]:
     from ..tui.app import make_app  # Textual only here
     from ..tui.latency import keypress_latencies
 

@@ -32,7 +32,7 @@ app.run(headless=True, size=(120, 40))
 TIMEOUT = 60.0
 
 
-def run(scope: str, repeats: int) -> dict[str, Any]:
+def run(scope: str, repeats: int, threads: str) -> dict[str, Any]:
     count = 1 if scope == "quick" else max(3, repeats)
     seconds = [first_frame() for _ in range(count + 1)][1:]  # the first launch warms the file cache
     return {"median_s": statistics.median(seconds), "min_s": min(seconds), "runs": len(seconds)}

@@ -12,7 +12,7 @@ from .timing import time_rounds
 SIZES = {"default": (100, 256, 256, 10_000), "quick": (30, 64, 64, 2_000)}
 
 
-def run(scope: str, repeats: int) -> dict[str, Any]:
+def run(scope: str, repeats: int, threads: str) -> dict[str, Any]:
     steps, hidden, embedding, vocab = SIZES["quick" if scope == "quick" else "default"]
     model = random_model("lstm", hidden, embedding, vocab, layers=1)
     trace = model.run(random_words(model, steps))

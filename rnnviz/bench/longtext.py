@@ -24,7 +24,7 @@ def _rss_mib() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def run(scope: str, repeats: int) -> dict[str, Any]:
+def run(scope: str, repeats: int, threads: str) -> dict[str, Any]:
     count = WORDS["quick" if scope == "quick" else "default"]
     text = " ".join(corpus_words(count))
     model = load("lstm")

@@ -16,11 +16,11 @@ SINGLE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_N
 @dataclass(frozen=True)
 class Section:
     name: str
-    module: str  # rnnviz.bench.<module> with run(scope, repeats) -> dict
+    module: str  # rnnviz.bench.<module> with run(scope, repeats, threads) -> dict
     title: str
     thread_modes: tuple[str, ...]
 
-    def runner(self) -> Callable[[str, int], dict[str, Any]]:
+    def runner(self) -> Callable[[str, int, str], dict[str, Any]]:
         return importlib.import_module(f"rnnviz.bench.{self.module}").run
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from time import perf_counter
+from time import perf_counter, sleep
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,25 @@ def time_rounds(
         if budget is not None and spent > budget and round_index + 1 >= min_repeats:
             break
     return {name: summarize(values) for name, values in samples.items()}
+
+
+def time_blocks(
+    candidates: Mapping[str, Callable[[], object]],
+    repeats: int,
+    warmup: int = 1,
+    budget: float | None = None,
+    settle: float = 0.3,
+) -> dict[str, Timing]:
+    """Each candidate timed on its own (warm-up, then its rounds), with a pause in between.
+
+    For multi-threaded libraries: the worker threads of one (OpenBLAS, OpenMP) spin for a while after
+    each call, and would slow the other down if the two alternated.
+    """
+    timings: dict[str, Timing] = {}
+    for name, run in candidates.items():
+        sleep(settle)
+        timings.update(time_rounds({name: run}, repeats, warmup=warmup, budget=budget))
+    return timings
 
 
 def summarize(values: list[float]) -> Timing:

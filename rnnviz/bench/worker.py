@@ -1,5 +1,6 @@
 """One section under one thread setting, in its own process: `python -m rnnviz.bench.worker SECTION
-SCOPE REPEATS` prints the section's figures as one JSON object on stdout."""
+SCOPE REPEATS THREADS` prints the section's figures as one JSON object on stdout (the parent sets the
+thread environment; THREADS tells the section which setting it runs under)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from .sections import SECTIONS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    name, scope, repeats = list(sys.argv[1:] if argv is None else argv)
+    name, scope, repeats, threads = list(sys.argv[1:] if argv is None else argv)
     start = perf_counter()
-    result = SECTIONS[name].runner()(scope, int(repeats))
+    result = SECTIONS[name].runner()(scope, int(repeats), threads)
     runtime = openblas_runtime()
     report = {
         "result": result,
