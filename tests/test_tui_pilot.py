@@ -135,6 +135,8 @@ def test_sort_key_cycles_the_unit_orders():
             assert np.array_equal(app.panels[0].gates.order, hidden_map(app).order)
             await press(pilot, "right")  # the order follows the cursor
         await press(pilot, "s")
+        assert app.sort_mode.name == "by memory"  # tested in test_tui_links.py
+        await press(pilot, "s")
         assert app.sort_mode.name == "index"
         assert np.array_equal(hidden_map(app).order, np.arange(app.view.units))
 
@@ -415,6 +417,7 @@ def test_links_row_tints_earlier_words_only_when_set():
         app = pilot.app
         await press(pilot, "end")
         bar = app.query_one(SentenceBar)
+        bar.links_row = None  # the app tints by memory links on its own; here the hook is driven by hand
         untinted = bar.render()
         row = np.zeros(len(DEMO_TOKENS))
         row[1] = 1.0  # "cat"

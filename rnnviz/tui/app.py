@@ -30,6 +30,7 @@ from .footer import KeysFooter
 from .heatmap import StateHeatmap
 from .help import HelpScreen
 from .legend import Legend
+from .memory_actions import MemoryActions
 from .modelview import ModelView, check_text, load_source, model_label
 from .panel import ModelPanel
 from .scrollsync import ScrollSync
@@ -64,6 +65,11 @@ ACTIONS: list[Action] = [
     Action("m", "switch_model", "Model", "switch to the next model (rnn, lstm, gru), same sentence"),
     Action("c", "compare", "Compare", "show a second model stacked under the first, on the same sentence"),
     Action("s", "sort", "Sort", "change the order of units (the modes are listed below)"),
+    Action("l", "links_method", "Links", "memory links (the tint of earlier words): next method", show=False),
+    Action("w", "swap", "Swap", "swap the cursor word (cat → dog), compare what follows", show=False),
+    Action("a", "ablate", "Silence", "silence the selected unit from the cursor word on", show=False),
+    Action("A", "ablate_add", "Silence more", "silence the selected unit too (again: restore)", show=False),
+    Action("escape", "restore", "Restore", "restore the silenced units", show=False),
     Action("tab", "focus_next", "Panel", "move the focus to the next heatmap or gates panel (they scroll)"),
     Action("shift+tab", "focus_previous", "Previous panel", "move the focus back a panel", show=False),
     Action("question_mark", "help", "Help", "show this list of keys"),
@@ -104,7 +110,7 @@ def partner_for(source: Source) -> str:
     return "lstm" if cell == "rnn" else "rnn"
 
 
-class RnnvizApp(App[int]):
+class RnnvizApp(MemoryActions, App[int]):
     """Step through a sentence and watch a recurrent network's memory."""
 
     CSS_PATH = "app.tcss"
@@ -143,6 +149,7 @@ class RnnvizApp(App[int]):
         self._title_bar = TitleBar(id="title")
         self._all_panels: list[ModelPanel] = []
         self._models: dict[str, Model] = {view.name: view.model for view in views}
+        self.init_memory_actions()
 
     # -- composition -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -209,6 +216,7 @@ class RnnvizApp(App[int]):
     def _push_state(self) -> None:
         for panel in self.panels:
             panel.update(self.cursor, self.unit_order(panel.view), self.selected_unit)
+        self.memory_state_changed()
 
     def _update_title(self) -> None:
         names = " vs ".join(visible(v.describe()) for v in self.views)

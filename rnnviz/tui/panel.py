@@ -13,9 +13,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 
+from .ablation import AblationPanel
 from .gates import GatesPanel
 from .heatmap import StateHeatmap
 from .inspector import UnitInspector
+from .links_panel import LinksPanel
 from .modelview import ModelView
 from .predictions import Predictions
 from .scale import ScaleColumn
@@ -51,6 +53,8 @@ class ModelPanel(Vertical):
         self.cell_scale = ScaleColumn(classes="cell-scale")
         self.predictions = Predictions(classes="predictions")
         self.inspector = UnitInspector(classes="inspector")
+        self.links_panel = LinksPanel(classes="links")  # filled by the app (links run in a worker)
+        self.ablation_panel = AblationPanel(classes="ablation")  # shown while units are silenced
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="panel-body"):
@@ -63,6 +67,8 @@ class ModelPanel(Vertical):
                     yield self.cell_scale
             with Vertical(classes="side"):
                 yield self.predictions
+                yield self.ablation_panel
+                yield self.links_panel
                 yield self.inspector
 
     @property

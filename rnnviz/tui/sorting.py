@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .memorysort import by_memory
 from .modelview import ModelView
 
 
@@ -35,5 +36,10 @@ SORT_MODES: list[SortMode] = [
     SortMode("index", "units in index order", by_index),
     SortMode(
         "|h| at cursor", "largest |hidden value| at the cursor word first", by_magnitude_at_cursor, True
+    ),
+    SortMode(
+        "by memory",
+        "units whose value at the last “it” best tells which animal the subject was (rnnviz units) first",
+        by_memory,
     ),
 ]

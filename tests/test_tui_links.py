@@ -1,0 +1,278 @@
+"""Pilot tests of memory links in the TUI (sentence tint, `l`, the top-3 panel, workers and their cache)
+and of the "by memory" unit order."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+
+import numpy as np
+import pytest
+
+pytest.importorskip("textual")
+
+from conftest import random_model  # noqa: E402
+from textual import events  # noqa: E402
+
+from rnnviz import DEMO_SENTENCE  # noqa: E402
+from rnnviz.corpus import ANIMALS  # noqa: E402
+from rnnviz.memory import link_rows, methods_for, top_links  # noqa: E402
+from rnnviz.tui.app import RnnvizApp, make_app  # noqa: E402
+from rnnviz.tui.linkcache import LinkCache  # noqa: E402
+from rnnviz.units import memory_unit_ranking  # noqa: E402
+
+DEMO_TOKENS = DEMO_SENTENCE.split()
+LAST_IT = len(DEMO_TOKENS) - 3
+# The subject is named first, another animal after it: the links must point past the nearer one.
+DISTRACTOR = "the cat that the dog chased sat on the mat because it was tired and it meowed ."
+
+
+def drive(app: RnnvizApp, scenario: Callable[..., Awaitable[None]], size=(120, 40)) -> RnnvizApp:
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await scenario(pilot)
+
+    asyncio.run(main())
+    return app
+
+
+async def settle(pilot) -> None:
+    """Let workers (model runs, links, rankings) finish and their results reach the screen."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def press(pilot, *keys: str) -> None:
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
+async def go_to(pilot, position: int) -> None:
+    await press(pilot, "home", *["right"] * position)
+    assert pilot.app.cursor == position
+
+
+def direct_row(app: RnnvizApp, method: str, panel: int = 0) -> np.ndarray:
+    view = app.panels[panel].view
+    return link_rows(view.model, view.trace, [app.cursor], method=method)[0]
+
+
+def test_the_last_it_links_to_the_cat_past_a_nearer_dog():
+    async def scenario(pilot):
+        app = pilot.app
+        it = len(app.tokens) - 3
+        await go_to(pilot, it)
+        row = app.sentence_bar.links_row
+        assert row is not None and len(row) == len(app.tokens)
+        assert np.allclose(row, direct_row(app, "occlusion"), atol=1e-6)
+        assert row[: it + 1].sum() == pytest.approx(1.0, abs=1e-4)
+        animals = [s for s, word in enumerate(app.tokens[:it]) if word in ANIMALS]
+        assert {app.tokens[s] for s in animals} == {"cat", "dog"}
+        assert app.tokens[max(animals, key=lambda s: row[s])] == "cat"
+
+    drive(make_app("lstm", DISTRACTOR), scenario)
+
+
+def test_the_demo_sentence_tints_the_cat_at_the_last_it():
+    async def scenario(pilot):
+        app = pilot.app
+        await go_to(pilot, LAST_IT)
+        bar = app.sentence_bar
+        assert bar.links_row is not None
+        text = bar.render()
+        plain = text.plain
+        offsets, at = [], 0
+        for word in app.tokens:  # where each word starts in the bar's text
+            at = plain.index(word, at)
+            offsets.append(at)
+            at += len(word)
+
+        def background(position: int):
+            styles = [span.style for span in text.spans if span.start <= position < span.end]
+            colors = [s.bgcolor for s in styles if not isinstance(s, str) and s.bgcolor is not None]
+            return colors[-1].get_truecolor() if colors else None
+
+        untinted = background(offsets[LAST_IT + 1])  # a word not read yet is never tinted
+        assert untinted == background(offsets[LAST_IT + 2])
+
+        def tint(position: int) -> float:
+            color = background(position)
+            return 0.0 if color is None else float(np.abs(np.subtract(color, untinted)).sum())
+
+        strengths = [tint(offsets[s]) for s in range(LAST_IT)]
+        assert strengths[1] > 0, "cat is tinted"
+        assert strengths[1] == max(strengths), "no earlier word is tinted more than cat"
+        panel = app.panels[0].links_panel
+        assert "cat" in [word for _, word, _ in panel.top()]
+
+    drive(make_app("lstm"), scenario)
+
+
+def test_l_cycles_the_methods_and_each_changes_the_row():
+    async def scenario(pilot):
+        app = pilot.app
+        await go_to(pilot, LAST_IT)
+        methods = methods_for(app.view.model)
+        assert methods == ("occlusion", "integrated", "gradient", "retention")
+        seen, rows = [app.links_method], [app.sentence_bar.links_row]
+        for _ in methods:
+            await press(pilot, "l")
+            seen.append(app.links_method)
+            rows.append(app.sentence_bar.links_row)
+            assert app.panels[0].links_panel.method == app.links_method
+            assert str(app.panels[0].links_panel.border_subtitle).startswith(app.links_method)
+            assert app.links_method in str(app.sentence_bar.border_subtitle)
+            assert np.allclose(rows[-1], direct_row(app, app.links_method), atol=1e-5)
+        assert seen == [*methods, methods[0]]
+        for before, after in zip(rows[:-2], rows[1:-1], strict=True):
+            assert not np.allclose(before, after, atol=1e-3), "every method gives its own row"
+        assert np.array_equal(rows[0], rows[-1])
+
+    drive(make_app("lstm"), scenario)
+
+
+def test_l_skips_retention_for_a_model_without_forget_gates_and_switching_models_keeps_a_valid_method():
+    async def scenario(pilot):
+        app = pilot.app
+        await go_to(pilot, LAST_IT)
+        seen = []
+        for _ in range(3):
+            await press(pilot, "l")
+            seen.append(app.links_method)
+        assert seen == ["integrated", "gradient", "occlusion"]
+        while app.view.model.cell != "lstm":
+            await press(pilot, "m")
+        await press(pilot, "l", "l", "l")
+        assert app.links_method == "retention"
+        while app.view.model.cell == "lstm":  # on to a model without retention
+            await press(pilot, "m")
+        assert app.links_method == "occlusion"
+        assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
+
+    drive(make_app("rnn"), scenario)
+
+
+def test_the_links_panel_lists_the_top_three_earlier_words_with_their_shares():
+    async def scenario(pilot):
+        app = pilot.app
+        await go_to(pilot, LAST_IT)
+        panel = app.panels[0].links_panel
+        expected = top_links(direct_row(app, "occlusion")[: LAST_IT + 1], app.tokens, 3)
+        assert [(s, w) for s, w, _ in panel.top()] == [(s, w) for s, w, _ in expected]
+        lines = [strip.text for strip in panel.strips(panel.size.width)]
+        assert len(lines) == 3
+        for (s, word, share), line in zip(expected, lines, strict=True):
+            assert line.split()[0] == word
+            assert f"{share:.0%}" in line
+            back = LAST_IT - s
+            assert (f"−{back}" if back else "here") in line
+        assert "links at “it”" in str(panel.border_title)
+
+    drive(make_app("lstm"), scenario)
+
+
+def test_links_run_in_a_worker_thread_and_rows_are_cached(monkeypatch):
+    threads = []
+    real = LinkCache.compute
+
+    def spy(self, job):
+        threads.append(threading.current_thread())
+        return real(self, job)
+
+    monkeypatch.setattr(LinkCache, "compute", spy)
+
+    async def scenario(pilot):
+        app = pilot.app
+        await go_to(pilot, 3)
+        assert threads and all(t is not threading.main_thread() for t in threads)
+        computed = app.link_cache.computed
+        assert computed >= 1
+        await press(pilot, "right")
+        assert app.link_cache.computed == computed + 1
+        await press(pilot, "left")  # back to a word already computed: no new row
+        assert app.link_cache.computed == computed + 1
+        assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
+
+    drive(make_app("lstm"), scenario)
+
+
+def test_a_burst_of_keys_ends_with_the_row_of_the_final_word():
+    async def scenario(pilot):
+        app = pilot.app
+        # Keys as the terminal delivers them, without waiting in between (Pilot.press waits after each).
+        for key in [*["right"] * 9, "left", "right", "right", "right"]:
+            event = events.Key(key, None)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await settle(pilot)
+        assert app.cursor == 11
+        panel = app.panels[0].links_panel
+        assert panel.step == 11
+        assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
+        assert np.allclose(panel.row, app.sentence_bar.links_row)
+
+    drive(make_app("lstm"), scenario)
+
+
+def test_compare_mode_shows_links_of_both_models_and_tints_by_the_first():
+    async def scenario(pilot):
+        app = pilot.app
+        await go_to(pilot, LAST_IT)
+        first, second = (panel.links_panel for panel in app.panels)
+        assert np.allclose(first.row, direct_row(app, "occlusion", 0), atol=1e-6)
+        assert np.allclose(second.row, direct_row(app, "occlusion", 1), atol=1e-6)
+        assert app.sentence_bar.links_row is first.row
+        await press(pilot, "l", "l", "l")  # retention: the LSTM has it, the RNN does not
+        assert app.links_method == "retention"
+        assert isinstance(first.row, np.ndarray)
+        assert isinstance(second.row, str) and "LSTM" in second.row
+
+    drive(make_app("lstm", compare="rnn"), scenario)
+
+
+def test_a_new_sentence_clears_the_old_tint_and_computes_its_own():
+    async def scenario(pilot):
+        app = pilot.app
+        await go_to(pilot, 2)
+        old = app.sentence_bar.links_row
+        await press(pilot, "e", "ctrl+a", "ctrl+k")
+        await pilot.press(*"the dog barked and it")
+        await press(pilot, "enter")
+        assert app.tokens == ["the", "dog", "barked", "and", "it"]
+        row = app.sentence_bar.links_row
+        assert row is not None and row is not old and len(row) == 5
+        assert np.allclose(row, direct_row(app, "occlusion"), atol=1e-6)
+
+    drive(make_app("lstm"), scenario)
+
+
+def test_sort_by_memory_puts_the_memory_units_on_top():
+    async def scenario(pilot):
+        app = pilot.app
+        while app.sort_mode.name != "by memory":
+            await press(pilot, "s")
+        expected = memory_unit_ranking(app.view.model)
+        assert np.array_equal(app.panels[0].hidden_map.order, expected)
+        assert np.array_equal(app.panels[0].gates.order, expected)
+        assert "sort: by memory" in app.sub_title
+        await press(pilot, "right", "right")  # the order does not follow the cursor
+        assert np.array_equal(app.panels[0].hidden_map.order, expected)
+
+    drive(make_app("gru"), scenario)
+
+
+def test_sort_by_memory_on_a_model_without_the_demo_animals_says_why_and_keeps_index_order():
+    model = random_model("lstm", vocab=20, hidden=12)
+
+    async def scenario(pilot):
+        app = pilot.app
+        while app.sort_mode.name != "by memory":
+            await press(pilot, "s")
+        assert np.array_equal(app.panels[0].hidden_map.order, np.arange(12))
+        messages = [n.message for n in app._notifications]
+        assert any("by memory" in m and "vocabulary" in m for m in messages)
+
+    drive(make_app(model, "the cat sat on the mat"), scenario)
