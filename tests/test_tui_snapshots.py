@@ -23,13 +23,20 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
+async def step_and_settle(pilot) -> None:
+    """The cursor keys, then wait for the workers they start (memory links) before the screenshot."""
+    await settle(pilot)
+    await pilot.press(*STEPS)
+    await settle(pilot)
+
+
 @pytest.mark.parametrize("model", ["rnn", "lstm", "gru"])
 def test_main_screen(snap_compare, model):
-    assert snap_compare(make_app(model), terminal_size=SIZE, press=STEPS, run_before=settle)
+    assert snap_compare(make_app(model), terminal_size=SIZE, run_before=step_and_settle)
 
 
 def test_compare_mode(snap_compare):
-    assert snap_compare(make_app("lstm", compare="rnn"), terminal_size=SIZE, press=STEPS, run_before=settle)
+    assert snap_compare(make_app("lstm", compare="rnn"), terminal_size=SIZE, run_before=step_and_settle)
 
 
 def test_too_small_terminal(snap_compare):
