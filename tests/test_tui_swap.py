@@ -14,7 +14,7 @@ pytest.importorskip("textual")
 from rnnviz import DEMO_SENTENCE  # noqa: E402
 from rnnviz.tui.ablation import AblationPanel  # noqa: E402
 from rnnviz.tui.app import RnnvizApp, make_app  # noqa: E402
-from rnnviz.tui.swap import SwapDialog, SwapScreen  # noqa: E402
+from rnnviz.tui.swap import SwapDialog, SwapScreen, strip_line  # noqa: E402
 
 # rnnviz.counterfactual is also the name of a function in rnnviz's namespace.
 counterfactual = importlib.import_module("rnnviz.counterfactual")
@@ -211,3 +211,20 @@ def test_a_new_model_clears_the_silencing():
         assert app.ablation is None and not app.panels[0].ablation_panel.display
 
     drive(make_app("lstm"), scenario)
+
+
+def test_the_difference_strip_of_a_long_text_fits_its_width_and_marks_the_cursor():
+    norm = np.abs(np.sin(np.arange(5000) / 300.0)) + 0.1
+    difference = counterfactual.StateDifference(1, ["w"] * 5000, np.zeros((5000, 2)), norm)
+    line = strip_line(difference, 4321, 40)
+    marks = line.plain.split(": ", 1)[1]
+    assert len(marks) <= 40
+    per = -(-5000 // 40)
+    assert f"{per:,} words a mark" in line.plain
+    underlined = [span for span in line.spans if span.style and span.style.underline]
+    assert len(underlined) == 1
+    assert underlined[0].start - len(line.plain.split(": ", 1)[0]) - 2 == 4321 // per
+    short = strip_line(
+        counterfactual.StateDifference(1, ["w"] * 3, np.zeros((3, 2)), np.array([2.0, 1.0, 0.0])), 0, 40
+    )
+    assert short.plain.endswith("█▅▁") and "word by word" in short.plain

@@ -11,7 +11,7 @@ remembers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rich.style import Style
@@ -29,6 +29,7 @@ from ..model import Model
 from ..trace import Trace
 from ..vocab import tokenize
 from .heatmap import StateHeatmap
+from .inspector import buckets
 from .predictions import bar
 from .sentence import word_window
 from .textlines import TextLines
@@ -36,6 +37,7 @@ from .textutil import fit, visible, width
 
 SPARKS = "▁▂▃▄▅▆▇█"
 COMPARED = 5  # words in the predictions table
+STRIP_LABEL = "size of the difference, word by word: "
 BAR_CELLS = 24  # widest probability bar
 
 
@@ -61,13 +63,18 @@ class Swap:
     swapped: Trace
     position: int
     layer: int = -1
+    differences: dict[str, StateDifference] = field(default_factory=dict, compare=False)
 
     @property
     def states(self) -> list[str]:
         return ["hidden", "cell"] if self.original.cell_state is not None else ["hidden"]
 
     def difference(self, state: str) -> StateDifference:
-        return state_difference(self.original, self.swapped, self.position, self.layer, state)
+        """swapped − original of `state` ("hidden" or "cell"), computed once."""
+        if state not in self.differences:
+            found = state_difference(self.original, self.swapped, self.position, self.layer, state)
+            self.differences[state] = found
+        return self.differences[state]
 
     def moved(self, start: int, stop: int | None = None) -> np.ndarray:
         """Total variation between the two next-word distributions after words start .. stop − 1."""
@@ -88,7 +95,10 @@ class Swap:
 def make_swap(model: Model, tokens: list[str], position: int, word: str, layer: int = -1) -> Swap:
     """Run the sentence and its swapped copy (slow for long texts: call from a worker)."""
     original, swapped = counterfactual(model, tokens, position, word)
-    return Swap(original, swapped, position, layer)
+    swap = Swap(original, swapped, position, layer)
+    for state in swap.states:  # here, off the event loop: long texts make big arrays
+        swap.difference(state)
+    return swap
 
 
 class SwapDialog(ModalScreen[str | None]):
@@ -191,14 +201,18 @@ class SwapPredictions(TextLines):
         return (lines + [Text("")] * (COMPARED + 2))[: COMPARED + 2]
 
 
-def strip_line(difference: StateDifference, cursor: int) -> Text:
-    """‖Δ‖ word by word as block heights (relative to its largest), the cursor's word underlined."""
-    peak = float(difference.norm.max())
-    heights = np.zeros(len(difference.norm)) if peak <= 0 else difference.norm / peak
-    text = Text("size of the difference, word by word: ")
-    for k, height in enumerate(heights):
-        char = SPARKS[int(round(height * (len(SPARKS) - 1)))]
-        text.append(char, Style(underline=k == cursor, bold=k == cursor))
+def strip_line(difference: StateDifference, cursor: int, cells: int) -> Text:
+    """‖Δ‖ over the words from the swap on as block heights (relative to the largest), in at most
+    `cells` marks (a long text averages several words a mark), the cursor's mark underlined."""
+    values, per = buckets(difference.norm, max(1, cells))
+    peak = float(values.max())
+    heights = np.zeros(len(values)) if peak <= 0 else values / peak
+    marks = "".join(SPARKS[int(round(h * (len(SPARKS) - 1)))] for h in heights)
+    at = min(cursor // per, len(marks) - 1)
+    text = Text(STRIP_LABEL if per == 1 else f"size of the difference, {per:,} words a mark: ")
+    text.append(marks[:at])
+    text.append(marks[at], Style(underline=True, bold=True))
+    text.append(marks[at + 1 :])
     return text
 
 
@@ -239,11 +253,10 @@ class SwapScreen(ModalScreen[str | None]):
         self.heatmap = StateHeatmap(id="swap-map")
         self.sentence = Static("", id="swap-sentence", markup=False)
         self.summary = Static("", id="swap-summary", markup=False)
-        self.differences = {state: swap.difference(state) for state in swap.states}
 
     @property
     def difference(self) -> StateDifference:
-        return self.differences[self.state]
+        return self.swap.difference(self.state)
 
     def compose(self) -> ComposeResult:
         swap = self.swap
@@ -293,7 +306,8 @@ class SwapScreen(ModalScreen[str | None]):
         self.heatmap.reveal_cursor()
         summary = Text(self.difference.summary())
         summary.append("\n")
-        summary.append_text(strip_line(self.difference, t - swap.position))
+        room = (self.summary.size.width or self.app.size.width - 8) - len(STRIP_LABEL) - 12
+        summary.append_text(strip_line(self.difference, t - swap.position, room))
         self.summary.update(summary)
 
     def action_step(self, delta: int) -> None:
