@@ -10,6 +10,11 @@ vocabulary has one (the model learns where sentences end); without it the last p
 
 Gradients: softmax − one-hot through the decoder, rnnviz.grad.stack_backward through the layers, and
 np.add.at for the embedding rows. Padding sits after every real token, so no gradient flows through it.
+
+Word dropout (`unk_rate`): each input token whose prediction counts is replaced by `<unk>` with that
+probability, afresh for every batch, while the targets stay the real words. A corpus without unknown
+words otherwise never trains the `<unk>` embedding, so unknown words typed by a user (and occlusion
+links, which replace a word by `<unk>`) would meet an arbitrary random vector instead of "some word".
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ import numpy as np
 from .cells import GATE_COUNT
 from .grad import stack_backward
 from .model import Model, layer_names, parse_cell, softmax
-from .vocab import EOS, Vocab, split_text
+from .vocab import EOS, UNK, Vocab, split_text
+
+DROPOUT_STREAM = 2  # second seed word of the word-dropout generator (the seed is the first)
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class TrainConfig:
     seed: int = 0
     dtype: str = "float32"
     forget_bias: float = 0.0  # added to the LSTM forget-gate bias at initialisation
+    unk_rate: float = 0.0  # word dropout: chance that an input token is read as <unk> (targets never)
 
     def describe(self) -> dict[str, str]:
         return {key: str(value) for key, value in asdict(self).items()}
@@ -124,6 +132,19 @@ def make_batches(
         groups.extend(part[k : k + batch_size] for k in range(0, len(part), batch_size))
     batches = [make_batch([sequences[i] for i in group], eos_id, pad_id) for group in groups]
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def drop_words(batch: Batch, rate: float, unk_id: int, rng: np.random.Generator) -> Batch:
+    """The batch with each counted input token replaced by unk_id with probability `rate` (word dropout).
+
+    Only positions whose prediction counts (the mask) can change: padding stays padding, and the targets
+    are the real words. A sentence's last token without a target is left alone; nothing reads it. A rate
+    of 0 returns the batch itself and draws nothing from rng, so training without dropout is unchanged.
+    """
+    if rate <= 0:
+        return batch
+    dropped = batch.mask & (rng.random(batch.inputs.shape) < rate)
+    return Batch(np.where(dropped, unk_id, batch.inputs), batch.targets, batch.mask)
 
 
 # -- loss and gradients ------------------------------------------------------------------------------
@@ -269,7 +290,15 @@ class Trainer:
         # model.weights holds references to the model's own arrays: Adam updates the model in place.
         self.optimizer = Adam(self.model.weights, lr=config.lr)
         self.rng = np.random.default_rng(config.seed + 1)
+        # Word dropout draws from its own stream: the batch order is the same at every unk_rate.
+        self.dropout_rng = np.random.default_rng((config.seed, DROPOUT_STREAM))
         self.eos_id = self.vocab.index.get(EOS)
+        if not 0 <= config.unk_rate < 1:
+            raise ValueError(f"unk_rate is {config.unk_rate}: give a probability from 0 up to (below) 1")
+        if config.unk_rate > 0 and self.vocab.unk_id is None:
+            raise ValueError(
+                f"unk_rate is {config.unk_rate}, but the vocabulary has no {UNK}: add {UNK} or use unk_rate 0"
+            )
         self.history: list[dict[str, str]] = []
         self.seconds = 0.0
         self.tokens = 0
@@ -281,7 +310,10 @@ class Trainer:
         return [ids for ids in encoded if len(ids) >= least]
 
     def step(self, batch: Batch) -> float:
-        """One optimizer step on a batch; returns the batch's loss before the step."""
+        """One optimizer step on a batch (word dropout applied first); returns the batch's loss before
+        the step."""
+        if self.config.unk_rate > 0 and self.vocab.unk_id is not None:  # __init__ refused a rate without it
+            batch = drop_words(batch, self.config.unk_rate, self.vocab.unk_id, self.dropout_rng)
         loss, grads = loss_and_grads(self.model, batch)
         clip_global_norm(grads, self.config.clip)
         self.optimizer.step(grads)
@@ -372,6 +404,7 @@ class Trainer:
             "layers": str(self.config.layers),
             "lr": str(self.config.lr),
             "clip": str(self.config.clip),
+            "unk_rate": str(self.config.unk_rate),
             "batch": str(self.config.batch),
             "epochs": str(sum(int(h["epochs"]) for h in self.history)),
             "steps": str(self.optimizer.steps),

@@ -35,6 +35,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clip", type=float, default=DEFAULTS.clip, help="largest gradient norm (0: off)")
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed of the weights and the order")
     parser.add_argument(
+        "--unk-rate",
+        type=float,
+        default=DEFAULTS.unk_rate,
+        help="word dropout: read each input word as <unk> with this chance, so unknown words mean "
+        "'some word' (e.g. 0.05; default 0)",
+    )
+    parser.add_argument(
         "--max-vocab", type=int, default=20_000, help="keep this many most frequent words; others are <unk>"
     )
 
@@ -127,6 +134,8 @@ def command(args: argparse.Namespace) -> int:
             raise ValueError(f"--{name} is {getattr(args, name)}: give a whole number of at least 1")
     if not args.lr > 0:
         raise ValueError(f"--lr is {args.lr}: give a positive learning rate")
+    if not 0 <= args.unk_rate < 1:
+        raise ValueError(f"--unk-rate is {args.unk_rate}: give a chance from 0 up to (below) 1, e.g. 0.05")
 
     sentences = read_corpus(args.corpus)
     vocab = build_vocab(sentences, args.max_vocab)
@@ -140,6 +149,7 @@ def command(args: argparse.Namespace) -> int:
         batch=args.batch,
         clip=args.clip,
         seed=args.seed,
+        unk_rate=args.unk_rate,
     )
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     out = Console(highlight=False, soft_wrap=True)
