@@ -14,7 +14,7 @@ from rnnviz.span import animal_scores, linked
 
 SENTENCES = 300
 SEED = HELD_OUT_SEED + 300  # held out: neither training nor validation sentences
-REQUIRED = 0.95  # measured 100% for both (with 1–3 made-up words); without word dropout 77% and 47%
+REQUIRED = 0.95  # measured 100% for both (with 1–3 made-up words); without word dropout 77% and 49%
 # Words "it" does not depend on: replacing them must not change which animal "it" is.
 REPLACEABLE = frozenset(PLACES) | frozenset(ADJECTIVES) | (frozenset(GLUE) - {"it"})
 MADE_UP = ("blorf", "zint", "quubly", "snarkle", "vellum", "trocket", "pimble", "gloaming", "fendle", "wub")
@@ -36,7 +36,7 @@ def with_made_up_words(sentences: list[Sentence], seed: int) -> list[Sentence]:
 @pytest.mark.parametrize("name", ["lstm", "gru"])
 def test_made_up_words_keep_it_linked_to_the_subject(name: str) -> None:
     model = rnnviz.load(name)
-    assert float(model.metadata["unk_rate"]) > 0, "the bundled models are trained with word dropout"
+    assert float(model.metadata.get("unk_rate", "0")) > 0, f"the bundled {name} has no word dropout"
     assert not any(model.vocab_index.known(word) for word in MADE_UP)
     sentences = generate(SENTENCES, SEED, min_fillers=0, max_fillers=6)
     changed = with_made_up_words(sentences, SEED)
