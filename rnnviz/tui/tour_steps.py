@@ -279,8 +279,8 @@ def step_swap(models: Models) -> TourStep:
             f"after {quoted('it')}: the {subject}'s sounds {percent(before_old)} → {percent(after_old)}, "
             f"the {new}'s {percent(before_new)} → {percent(after_new)} (now {quoted(top)} {percent(p_top)})"
             + ("" if follows else " — here the prediction does not follow"),
-            f"{it - position} words after the swap the two states still differ by {percent(kept)} "
-            "of their difference at the swap (rows: the units that differ most at “it”)",
+            f"{it - position} words on, the states still differ by {percent(kept)} of their difference "
+            "at the swap (rows: most changed first)",
         ],
         views=[ModelView(f"lstm · {subject}", model, original), ModelView(f"lstm · {new}", model, swapped)],
         cursor=it,
@@ -424,14 +424,13 @@ def step_lstm(models: Models, sentence: Sentence, rnn_flow: FlowCurve) -> TourSt
         ),
         facts=[
             f"after {quoted('it')}: the {subject}'s sounds {percent(share)}",
-            f"unit {unit} (top row): forget gate {forget.mean():.3f} on average up to {quoted('it')}, "
-            f"{percent(float(kept[unit]))} of its c kept; swap {subject} → {new}: its c moves "
-            f"{at_swap:.2f} at the swap, {at_it:.2f} at {quoted('it')}",
+            f"unit {unit} (top row): forget gate {forget.mean():.3f} on average to {quoted('it')}, keeps "
+            f"{percent(float(kept[unit]))} of c; swap {subject} → {new} moves c {at_swap:.2f} → {at_it:.2f}",
             f"gradient flow along c {flow_trend(cell_flow)}: ‖∂c(it)/∂c({subject})‖ = "
-            f"{cell_flow.at(back):.1e} (along h {hidden_flow.decades_per_word():+.2f}, "
-            f"rnn {rnn_flow.decades_per_word():+.2f})",
+            f"{cell_flow.at(back):.1e}; along h {hidden_flow.decades_per_word():+.2f}, "
+            f"rnn {rnn_flow.decades_per_word():+.2f}",
             f"{open_units} of {len(kept)} forget-gate units are open (> {HIGH:g}) most of the time over "
-            f"{CORPUS_SENTENCES} corpus sentences; rows: units keeping most of the swap across the gap",
+            f"{CORPUS_SENTENCES} corpus sentences",
         ],
         views=[ModelView("lstm", run.model, run.trace)],
         cursor=run.it,
@@ -480,7 +479,7 @@ def step_gru(models: Models, sentence: Sentence, earlier: list[FlowCurve]) -> To
             f"{percent(float(kept[unit]))} of its value kept in all",
             f"swap {subject} → {new}: at {quoted('it')} the states differ by {percent(persistence)} of their "
             "difference at the swap",
-            _flow_line(flow, back, subject) + "; below, all three side by side",
+            _flow_line(flow, back, subject) + "; below: all three",
         ],
         views=[ModelView("gru", run.model, run.trace)],
         cursor=run.it,
