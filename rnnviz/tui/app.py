@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import ModalScreen
+from textual.signal import Signal
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
@@ -36,8 +37,10 @@ from .panel import ModelPanel
 from .scrollsync import ScrollSync
 from .sentence import SentenceBar
 from .sorting import SORT_MODES, SortMode
+from .story import cycle_flow, cycle_saturation
 from .textutil import visible
 from .titlebar import TitleBar
+from .tour import open_tour
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18  # below this the app shows "make the window larger"
 DEFAULT_SIZE = (120, 40)  # headless runs (tests, screenshots) unless told otherwise
@@ -70,6 +73,9 @@ ACTIONS: list[Action] = [
     Action("a", "ablate", "Silence", "silence the selected unit from the cursor word on", show=False),
     Action("A", "ablate_add", "Silence more", "silence the selected unit too (again: restore)", show=False),
     Action("escape", "restore", "Restore", "restore the silenced units", show=False),
+    Action("g", "flow", "Flow", "gradient flow at the cursor: off, these models, rnn+lstm+gru", show=False),
+    Action("G", "saturation", "Gates", "gate saturation per unit: off, sentence, demo corpus", show=False),
+    Action("t", "tour", "Tour", "a guided tour: why a plain RNN forgets and gates remember", show=False),
     Action("tab", "focus_next", "Panel", "move the focus to the next heatmap or gates panel (they scroll)"),
     Action("shift+tab", "focus_previous", "Previous panel", "move the focus back a panel", show=False),
     Action("question_mark", "help", "Help", "show this list of keys"),
@@ -149,6 +155,8 @@ class RnnvizApp(MemoryActions, App[int]):
         self._title_bar = TitleBar(id="title")
         self._all_panels: list[ModelPanel] = []
         self._models: dict[str, Model] = {view.name: view.model for view in views}
+        # Published after every change of cursor, unit, order or views: panels outside this module follow it.
+        self.state_changed: Signal[RnnvizApp] = Signal(self, "state-changed")
         self.init_memory_actions()
 
     # -- composition -------------------------------------------------------------------------
@@ -217,6 +225,7 @@ class RnnvizApp(MemoryActions, App[int]):
         for panel in self.panels:
             panel.update(self.cursor, self.unit_order(panel.view), self.selected_unit)
         self.memory_state_changed()
+        self.state_changed.publish(self)
 
     def _update_title(self) -> None:
         names = " vs ".join(visible(v.describe()) for v in self.views)
@@ -276,6 +285,15 @@ class RnnvizApp(MemoryActions, App[int]):
 
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORT_MODES)
+
+    def action_flow(self) -> None:
+        cycle_flow(self)
+
+    def action_saturation(self) -> None:
+        cycle_saturation(self)
+
+    def action_tour(self) -> None:
+        open_tour(self)
 
     def action_help(self) -> None:
         rows = [(self.get_key_display(b), a.help) for a, b in zip(ACTIONS, self.BINDINGS, strict=True)]
