@@ -19,7 +19,7 @@ from rnnviz.tui.edit import EditScreen  # noqa: E402
 
 # Opening and closing a dialog restyles and lays out the whole screen (~0.1 s each): the storm opens
 # dialogs less often and closes them sooner, so it spends its keys on the main screen.
-DIALOG_KEYS = {"e", "question_mark", "w"}
+DIALOG_KEYS = {"e", "question_mark", "w", "t"}
 KEYS = [a.key for a in ACTIONS if a.key != "q"] + [
     "escape",
     "enter",

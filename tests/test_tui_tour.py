@@ -1,0 +1,179 @@
+"""Pilot tests of the guided tour: `t` opens it, ←/→ walk all six steps forward and back, each step sets
+up the views it describes (model, sentence, cursor, unit order, flow curves) and shows numbers that
+match direct API calls; escape/q leave, enter explores a step in the viewer; `rnnviz tour` in a pipe
+prints the steps and exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("textual")
+
+import rnnviz  # noqa: E402
+from rnnviz import corpus, memory  # noqa: E402
+from rnnviz.flow import gradient_flow  # noqa: E402
+from rnnviz.tui.app import make_app  # noqa: E402
+from rnnviz.tui.tour import TourScreen, TourSentence, open_tour  # noqa: E402
+from rnnviz.tui.tour_steps import TOTAL, percent  # noqa: E402
+
+MODELS = ["lstm", "lstm", "lstm", "rnn", "lstm", "gru"]
+
+
+def drive(app, scenario, size=(120, 40)):
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await scenario(pilot)
+
+    asyncio.run(main())
+    return app
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def press(pilot, *keys: str) -> None:
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
+def screen_text(app) -> str:
+    return "\n".join(s.text for s in app.screen._compositor.render_strips())
+
+
+def flat(text: str) -> str:
+    """Screen text as one line of words, so wrapped sentences can be searched."""
+    cleaned = "".join(" " if ch in "│╭╮╰╯─" else ch for ch in text)
+    return " ".join(cleaned.split())
+
+
+async def open_the_tour(pilot) -> TourScreen:
+    await press(pilot, "t")
+    screen = pilot.app.screen
+    assert isinstance(screen, TourScreen)
+    await settle(pilot)
+    assert len(screen.steps) == TOTAL
+    return screen
+
+
+def check_step(app, screen: TourScreen, k: int) -> None:
+    """The step on screen is step k, with its views set up as it says."""
+    step = screen.current
+    assert screen.index == k and step.number == k + 1
+    shown = [panel for panel in screen.panels if panel.display]
+    assert len(shown) == len(step.views)
+    for panel, view in zip(shown, step.views, strict=True):
+        assert panel.view is view and view.model.cell == MODELS[k]
+        assert panel.step == step.cursor
+        assert [h.cursor for h in panel.heatmaps] == [step.cursor] * len(panel.heatmaps)
+        assert panel.cell_map.display == (step.show_cell and view.cell_state is not None)
+        if step.order is not None:
+            assert list(panel.order) == list(step.order)
+        assert panel.inspector.unit == step.selected
+    sentence = screen.query_one(TourSentence)
+    assert sentence.tokens == step.tokens and sentence.cursor == step.cursor
+    assert screen.flow_panel.display == bool(step.flow)
+    if step.flow:
+        assert [c.label for c in screen.flow_panel.curves] == [c.label for c in step.flow]
+    text = flat(screen_text(app))
+    assert step.title in text
+    for fact in step.facts:
+        assert flat(fact) in text
+
+
+def test_the_tour_walks_forward_and_back_through_six_steps():
+    async def scenario(pilot):
+        app = pilot.app
+        screen = await open_the_tour(pilot)
+        for k in range(TOTAL):
+            check_step(app, screen, k)
+            await press(pilot, "right")
+        check_step(app, screen, TOTAL - 1)  # → on the last step stays there
+        for k in reversed(range(TOTAL)):
+            check_step(app, screen, k)
+            await press(pilot, "left")
+        check_step(app, screen, 0)
+        assert app.cursor == 0 and app.view.model.cell == "lstm"  # the viewer underneath did not move
+        await press(pilot, "escape")
+        assert not isinstance(app.screen, TourScreen) and app.return_code is None
+        assert app.cursor == 0
+
+    drive(make_app("lstm"), scenario)
+
+
+def test_tour_numbers_match_direct_api_calls():
+    async def scenario(pilot):
+        app = pilot.app
+        screen = await open_the_tour(pilot)
+        lstm, rnn = rnnviz.load("lstm"), rnnviz.load("rnn")
+        demo = corpus.parse(rnnviz.DEMO_SENTENCE)
+
+        await press(pilot, "right")  # step 2: the prediction at "it" and the link back to "cat"
+        trace = lstm.run(rnnviz.DEMO_SENTENCE)
+        (word, p), *_ = trace.top_next(demo.it_index, 1)
+        row = memory.link_rows(lstm, trace, [demo.it_index])[0]
+        text = flat(screen_text(app))
+        assert f"“{word}” {percent(p)}" in text
+        assert f"“cat” {percent(row[demo.subject_index])}" in text
+        np.testing.assert_allclose(screen.sentence.tint, row[: demo.it_index + 1] / row.max())
+
+        await press(pilot, "right", "right")  # step 4: the RNN's flow collapses on the long sentence
+        step = screen.current
+        long = corpus.parse(step.tokens)
+        flow = gradient_flow(rnn, rnn.run(step.tokens), long.it_index)
+        np.testing.assert_allclose(screen.flow_panel.curves[0].norms, flow, rtol=1e-5)
+        assert f"{flow[long.subject_index]:.1e}" in flat(screen_text(app))
+
+    drive(make_app("lstm"), scenario)
+
+
+def test_enter_explores_the_step_in_the_viewer():
+    async def scenario(pilot):
+        app = pilot.app
+        screen = await open_the_tour(pilot)
+        await press(pilot, "right", "right", "right")
+        step = screen.current
+        await press(pilot, "enter")
+        assert not isinstance(app.screen, TourScreen)
+        assert app.view.model.cell == "rnn"
+        assert app.tokens == step.tokens and app.cursor == step.cursor
+
+    drive(make_app("lstm"), scenario)
+
+
+def test_q_leaves_the_tour_and_a_tour_started_for_itself_quits():
+    async def scenario(pilot):
+        app = pilot.app
+        await open_the_tour(pilot)
+        await press(pilot, "q")
+        assert not isinstance(app.screen, TourScreen) and app.return_code is None
+        open_tour(app, quit_on_leave=True)  # as `rnnviz tour` opens it
+        await settle(pilot)
+        assert isinstance(app.screen, TourScreen)
+        await press(pilot, "escape")
+
+    app = drive(make_app("lstm"), scenario)
+    assert app.return_code == 0
+
+
+def test_rnnviz_tour_in_a_pipe_prints_the_steps_and_exits_0():
+    result = subprocess.run(
+        [sys.executable, "-m", "rnnviz.cli", "tour"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    for number in range(1, TOTAL + 1):
+        assert f"{number}/{TOTAL}  " in result.stdout
+    assert "“it” remembers “cat”" in result.stdout
+    assert "\x1b[" not in result.stdout  # plain text, no terminal codes
