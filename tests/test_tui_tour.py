@@ -145,6 +145,10 @@ def test_enter_explores_the_step_in_the_viewer():
         assert not isinstance(app.screen, TourScreen)
         assert app.view.model.cell == "rnn"
         assert app.tokens == step.tokens and app.cursor == step.cursor
+        heatmap = app.panels[0].hidden_map  # scrolled so the explored word is in view
+        left = step.cursor * heatmap.COLUMN_WIDTH
+        shown = heatmap.scrollable_content_region.width - heatmap.gutter_width
+        assert heatmap.scroll_x <= left and left + heatmap.COLUMN_WIDTH <= heatmap.scroll_x + shown
 
     drive(make_app("lstm"), scenario)
 

@@ -24,7 +24,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
 from .flow_panel import FlowPanel
 from .modelview import ModelView
@@ -246,15 +246,25 @@ class TourScreen(ModalScreen[Explore | None]):
         message.stop()  # a click in the tour must not move the viewer's cursor underneath
 
 
+async def _land(app: App, worker: Worker, cursor: int) -> None:
+    """Move the viewer's cursor to the explored word once the new sentence is on screen. (As a cursor
+    move, after the new sentence's width is laid out, so the heatmaps scroll to it.)"""
+    try:
+        await worker.wait()
+    except (WorkerCancelled, WorkerFailed):  # a newer run replaced it, or the run failed (and said so)
+        return
+    app.call_after_refresh(setattr, app, "cursor", cursor)
+
+
 def open_tour(app: App, quit_on_leave: bool = False) -> None:
     """Open the tour over the viewer; enter brings the step into the viewer, escape/q closes the
     tour (and with `quit_on_leave`, as for `rnnviz tour`, the program)."""
 
     def done(result: Explore | None) -> None:
-        if result is not None:
-            run: Callable | None = getattr(app, "run_models", None)
-            if run is not None:
-                run([result.model], result.text, cursor=result.cursor)
+        run: Callable | None = getattr(app, "run_models", None)
+        if result is not None and run is not None:
+            worker: Worker = run([result.model], result.text, cursor=0)
+            app.run_worker(_land(app, worker, result.cursor), group="tour-explore", exclusive=True)
         elif quit_on_leave:
             app.exit(0)
 
