@@ -51,6 +51,7 @@ class TourSentence(Widget):
     DEFAULT_CSS = """
     TourSentence {
         height: auto;
+        max-height: 6;
         border: round $foreground 30%;
         border-title-color: $foreground 70%;
         padding: 0 1;
@@ -101,6 +102,8 @@ class TourScreen(ModalScreen[Explore | None]):
     #tour-title { height: 1; background: $panel; text-align: center; color: $accent; text-style: bold; }
     #tour-text {
         height: auto;
+        max-height: 45%;  /* a small terminal scrolls the text and keeps room for the views */
+        overflow-y: auto;
         border: round $accent;
         border-title-color: $accent;
         padding: 0 1;
