@@ -88,11 +88,13 @@ def test_quick_json_content_matches_what_was_asked(quick_report: dict[str, Any])
     assert quick_report["machine"]["cores"] >= 1 and quick_report["machine"]["cpu"]
 
 
-def test_only_selects_sections() -> None:
-    done = run_bench("--quick", "--json", "--only", "long,links")
+def test_only_selects_sections_and_save_keeps_the_json(tmp_path: Path) -> None:
+    saved = tmp_path / "bench.json"
+    done = run_bench("--quick", "--only", "long,links", "--save", str(saved))
     assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    report = json.loads(saved.read_text())
     assert list(report["sections"]) == ["links", "long"]  # the bench's order, not the argument's
+    assert "memory links" in done.stdout and "100,000" not in done.stdout  # the quick text is shorter
 
 
 def test_only_rejects_an_unknown_section_in_one_line() -> None:

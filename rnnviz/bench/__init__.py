@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from .goals import check
@@ -33,6 +34,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--full", action="store_true", help="the full forward grid (3 cells × 3 H × 3 T × 1–2 layers)"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of tables")
+    parser.add_argument("--save", metavar="FILE", help="also write the figures as JSON to FILE")
     parser.add_argument(
         "--only",
         metavar="SECTIONS",
@@ -48,6 +50,8 @@ def command(args: argparse.Namespace) -> int:
         raise ValueError(f"--repeats {repeats}: give at least 1")
     names = parse_only(args.only)
     report = measure(names, scope, repeats, progress=not args.json)
+    if args.save:
+        Path(args.save).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if args.json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
