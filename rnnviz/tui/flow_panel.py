@@ -8,8 +8,8 @@ screen (compare mode: both), and the bundled RNN, LSTM and GRU together on the s
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from rich.console import RenderableType
@@ -26,7 +26,6 @@ from .flowview import FlowSource, bundled_model, by_cell, cursor_flow, plan_flow
 from .textutil import visible
 
 FLOW_MODES = ("off", "models on screen", "rnn, lstm and gru")
-DEBOUNCE = 0.03  # seconds a worker waits before computing: keys held down start no work they cancel
 BUNDLED_CELLS = ("rnn", "lstm", "gru")
 
 
@@ -94,14 +93,31 @@ def bundled_trace(name: str, text: str) -> Trace:
     return bundled_model(name).run(text, decode=False)
 
 
+@dataclass(frozen=True)
+class FlowRequest:
+    """Everything one computation of the curves needs, taken on the event loop."""
+
+    sources: list[tuple[str, Model, Trace | None, int]]  # (label, model, trace or None: run it, layer)
+    text: str
+    cursor: int
+    key: tuple  # the app state it belongs to
+
+
 class FlowWatcher(FlowPanel):
     """A FlowPanel that follows the app's cursor, models and sentence (the app's `views`, `text`,
-    `cursor` and its `state_changed` signal)."""
+    `cursor` and its `state_changed` signal).
+
+    One worker computes at a time, always the latest request: keys pressed meanwhile replace the
+    request instead of starting computations that would pile up (a thread cannot be stopped midway,
+    and on a 1,024-unit model one cursor's flow takes about a second).
+    """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
         self.mode = 0
         self.shown_key: tuple | None = None  # the state the curves on screen belong to
+        self._wanted: FlowRequest | None = None  # the latest request not yet taken by the worker
+        self._computing = False
 
     def on_mount(self) -> None:
         signal = getattr(self.app, "state_changed", None)
@@ -117,7 +133,7 @@ class FlowWatcher(FlowPanel):
                 self.show_note("computing…")
             self.follow()
         else:
-            self.workers.cancel_group(self, "flow")
+            self._wanted = None  # the worker stops after the computation it is in
 
     def sources(self) -> list[tuple[str, Model, Trace | None, int]]:
         """(label, model, trace or None when it must still be run, layer) for the current mode."""
@@ -129,53 +145,65 @@ class FlowWatcher(FlowPanel):
             found += [(name, bundled_model(name), None, -1) for name in BUNDLED_CELLS if name not in cells]
         return found
 
-    def follow(self, *_: object) -> None:
-        """Recompute for the app's current state (in a worker), unless that is what is shown."""
-        if not self.mode or not self.is_mounted:
-            return
-        app = self.app
-        key = self.current_key()
-        if key == self.shown_key:
-            return
-        self.compute(self.sources(), app.text, app.cursor, key)
-
     def current_key(self) -> tuple:
         app = self.app
         return (self.mode, app.cursor, app.text, tuple(id(v) for v in app.views))
 
-    @work(thread=True, exclusive=True, group="flow", description="gradient flow at the cursor")
-    def compute(
-        self, sources: list[tuple[str, Model, Trace | None, int]], text: str, cursor: int, key: tuple
-    ) -> None:
-        """Curves for `sources` at `cursor` (in a worker thread; a newer call cancels this one)."""
+    def follow(self, *_: object) -> None:
+        """Ask for the curves of the app's current state, unless they are shown or asked for already."""
+        if not self.mode or not self.is_mounted:
+            return
+        key = self.current_key()
+        if key == self.shown_key or (self._wanted is not None and self._wanted.key == key):
+            return
+        self._wanted = FlowRequest(self.sources(), self.app.text, self.app.cursor, key)
+        if not self._computing:
+            self._computing = True
+            self.compute()
+
+    @work(thread=True, group="flow", description="gradient flow at the cursor")
+    def compute(self) -> None:
+        """Compute the latest request, show it, and go on while newer ones came in (worker thread)."""
         worker = get_current_worker()
-        time.sleep(DEBOUNCE)
+        request = self.app.call_from_thread(self._take)
+        while request is not None and not worker.is_cancelled:
+            curves, subtitle = self._curves(request)
+            if worker.is_cancelled:
+                return
+            request = self.app.call_from_thread(self._deliver, curves, subtitle, request)
+
+    def _take(self) -> FlowRequest | None:
+        request, self._wanted = self._wanted, None
+        if request is None:
+            self._computing = False
+        return request
+
+    def _deliver(self, curves: list[FlowCurve], subtitle: str, request: FlowRequest) -> FlowRequest | None:
+        """On the event loop: show the curves if the app is still where they were asked for, and hand
+        the worker the next request (None: it stops)."""
+        if request.key == self.current_key():
+            self.shown_key = request.key
+            self.show_curves(curves, subtitle)
+        return self._take()
+
+    @staticmethod
+    def _curves(request: FlowRequest) -> tuple[list[FlowCurve], str]:
         curves: list[FlowCurve] = []
         notes: list[str] = []
         runs = []
-        for label, model, trace, layer in sources:
-            if worker.is_cancelled:
-                return
+        for label, model, trace, layer in request.sources:
             try:
-                trace = trace if trace is not None else bundled_trace(label, text)
+                trace = trace if trace is not None else bundled_trace(label, request.text)
             except ValueError as err:  # a text the bundled model cannot read
                 notes.append(f"{label}: {err}")
                 continue
             runs.append(FlowSource(label, model, trace, layer))
-        for source in by_cell(runs) if key[0] == 2 else runs:
-            if worker.is_cancelled:
-                return
-            position = min(cursor, len(source.trace) - 1)
+        mode = request.key[0]
+        for source in by_cell(runs) if mode == 2 else runs:
+            position = min(request.cursor, len(source.trace) - 1)
             plan = plan_flow(source.model, position)
             curves += cursor_flow(source.model, source.trace, position, source.layer, plan, source.label)
             if plan.describe():
                 notes.append(f"{source.label}: {plan.describe()}")
-        if not worker.is_cancelled:
-            subtitle = " · ".join([*notes, f"g: {FLOW_MODES[(key[0] + 1) % len(FLOW_MODES)]}"])
-            self.app.call_from_thread(self._show, curves, subtitle, key)
-
-    def _show(self, curves: list[FlowCurve], subtitle: str, key: tuple) -> None:
-        if key != self.current_key():  # the state moved on meanwhile: a newer worker brings its curves
-            return
-        self.shown_key = key
-        self.show_curves(curves, subtitle)
+        subtitle = " · ".join([*notes, f"g: {FLOW_MODES[(mode + 1) % len(FLOW_MODES)]}"])
+        return curves, subtitle

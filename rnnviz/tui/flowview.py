@@ -24,7 +24,7 @@ from ..trace import Trace
 
 FLOW_BUDGET = 2e9  # multiply-adds one cursor may cost: ~0.2-0.5 s on a busy 2-core machine
 MAX_WINDOW = 512  # a plot a terminal wide cannot show more distances than this apart
-MIN_WINDOW = 16  # below this a curve says too little; a huge model pays for 16 words anyway
+MIN_WINDOW = 8  # below this a curve says too little; a huge model pays for 8 words anyway
 PROBES = 64  # random directions of an estimated flow (a few percent off, see flow.probe_cotangent)
 CELL_ORDER = {"rnn": 0, "lstm": 1, "gru": 2}
 
