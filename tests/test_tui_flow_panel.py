@@ -5,11 +5,14 @@ screen, and they follow the cursor, the model and compare mode."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import numpy as np
 import pytest
 
 pytest.importorskip("textual")
+
+from textual import events  # noqa: E402
 
 import rnnviz  # noqa: E402
 from rnnviz.flow import gradient_flow  # noqa: E402
@@ -173,5 +176,36 @@ def test_flow_and_saturation_keys_are_off_under_a_dialog_and_in_the_palette():
         await press(pilot, "escape")
         titles = [title for title, _, _ in app.palette_actions()]
         assert "Flow" in titles and "Gates" in titles and "Tour" in titles
+
+    drive(make_app("lstm"), scenario)
+
+
+def test_keys_pressed_during_a_computation_replace_it_instead_of_piling_up(monkeypatch):
+    from rnnviz.tui import flow_panel
+
+    computed = []
+    exact = flow_panel.cursor_flow
+
+    def slow_flow(model, trace, position, *args, **kwargs):
+        computed.append(position)
+        time.sleep(0.2)  # a big model's cursor
+        return exact(model, trace, position, *args, **kwargs)
+
+    monkeypatch.setattr(flow_panel, "cursor_flow", slow_flow)
+
+    async def scenario(pilot):
+        app = pilot.app
+        await press(pilot, "g")
+        computed.clear()
+        for _ in range(8):  # keys as a terminal sends them, faster than one cursor's flow
+            event = events.Key("right", None)
+            event.set_sender(app)
+            app._driver.send_message(event)
+            await asyncio.sleep(0.05)
+        await settle(pilot)
+        assert app.cursor == 8
+        assert len(computed) <= 3, computed  # the first, then only the latest
+        assert computed[-1] == 8
+        assert_curves_are_gradient_flow(strip(app).flow.curves, [(app.view.model, app.view.trace)], 8)
 
     drive(make_app("lstm"), scenario)
