@@ -191,9 +191,10 @@ def test_silencing_the_memory_units_from_the_subject_on_makes_the_gru_forget_the
         order = app.panels[0].hidden_map.order
         await press(pilot, "right")  # from "cat" on
         app.selected_unit = int(order[0])  # the top row
-        for _ in range(8):
+        # A quarter of the 64 units: the retrained GRU spreads the subject over more units than 8.
+        for _ in range(16):
             await press(pilot, "A", "down")
-        assert set(app.ablation.units) == {int(u) for u in order[:8]}
+        assert set(app.ablation.units) == {int(u) for u in order[:16]}
         vocab = app.view.model.vocab
         before = sound_share(app.view.trace.probs[LAST_IT], vocab, CAT_SOUNDS)
         after = sound_share(app.ablation.silenced.probs[LAST_IT], vocab, CAT_SOUNDS)
