@@ -90,10 +90,12 @@ def test_quick_json_content_matches_what_was_asked(quick_report: dict[str, Any])
 
 def test_only_selects_sections_and_save_keeps_the_json(tmp_path: Path) -> None:
     saved = tmp_path / "bench.json"
-    done = run_bench("--quick", "--only", "long,links", "--save", str(saved))
+    done = run_bench("--quick", "--only", "long,links", "--save", str(saved), "--threads", "single")
     assert done.returncode == 0, done.stderr
     report = json.loads(saved.read_text())
     assert list(report["sections"]) == ["links", "long"]  # the bench's order, not the argument's
+    assert list(report["sections"]["links"]) == ["single"]  # --threads single
+    assert list(report["sections"]["long"]) == ["default"]  # measured under its own setting only
     assert "memory links" in done.stdout and "100,000" not in done.stdout  # the quick text is shorter
 
 

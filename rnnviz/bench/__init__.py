@@ -18,7 +18,7 @@ from typing import Any
 
 from .goals import check
 from .machine import describe
-from .sections import SECTIONS, SINGLE, SINGLE_THREAD_ENV, parse_only
+from .sections import DEFAULT, SECTIONS, SINGLE, SINGLE_THREAD_ENV, parse_only
 
 REPEATS = {"quick": 3, "default": 9, "full": 7}
 
@@ -36,6 +36,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of tables")
     parser.add_argument("--save", metavar="FILE", help="also write the figures as JSON to FILE")
     parser.add_argument(
+        "--threads",
+        choices=("both", SINGLE, DEFAULT),
+        default="both",
+        help="thread settings for forward and links: 1 thread (single), default threads, or both",
+    )
+    parser.add_argument(
         "--only",
         metavar="SECTIONS",
         help=f"comma-separated sections to run: {', '.join(SECTIONS)} (default: all)",
@@ -49,7 +55,8 @@ def command(args: argparse.Namespace) -> int:
     if repeats < 1:
         raise ValueError(f"--repeats {repeats}: give at least 1")
     names = parse_only(args.only)
-    report = measure(names, scope, repeats, progress=not args.json)
+    modes = (SINGLE, DEFAULT) if args.threads == "both" else (args.threads,)
+    report = measure(names, scope, repeats, progress=not args.json, modes=modes)
     if args.save:
         Path(args.save).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if args.json:
@@ -67,7 +74,13 @@ def command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def measure(names: list[str], scope: str, repeats: int, progress: bool = True) -> dict[str, Any]:
+def measure(
+    names: list[str],
+    scope: str,
+    repeats: int,
+    progress: bool = True,
+    modes: tuple[str, ...] = (SINGLE, DEFAULT),
+) -> dict[str, Any]:
     """Run the named sections (each in its own process per thread setting) into one report."""
     from rich.console import Console
 
@@ -79,7 +92,9 @@ def measure(names: list[str], scope: str, repeats: int, progress: bool = True) -
     try:
         for name in names:
             section = SECTIONS[name]
-            for mode in section.thread_modes:
+            # A section measured under one setting only (the TUI, the long text) keeps it.
+            chosen = [mode for mode in section.thread_modes if mode in modes] or list(section.thread_modes)
+            for mode in chosen:
                 if status is not None:
                     status.update(f"{section.title} ({'1 thread' if mode == SINGLE else 'default threads'})")
                 try:
