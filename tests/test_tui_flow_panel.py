@@ -13,6 +13,7 @@ import pytest
 pytest.importorskip("textual")
 
 from textual import events  # noqa: E402
+from tui_driver import drive, press, settle  # noqa: E402
 
 import rnnviz  # noqa: E402
 from rnnviz.flow import gradient_flow  # noqa: E402
@@ -20,27 +21,6 @@ from rnnviz.saturation import Saturation, corpus_saturation, gate_saturation  # 
 from rnnviz.tui.app import make_app  # noqa: E402
 from rnnviz.tui.saturation_panel import CORPUS_SEED, CORPUS_SENTENCES, RNN_NOTE  # noqa: E402
 from rnnviz.tui.story import STRIP_ID, StoryStrip  # noqa: E402
-
-
-def drive(app, scenario, size=(120, 40)):
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await settle(pilot)
-            await scenario(pilot)
-
-    asyncio.run(main())
-    return app
-
-
-async def settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-async def press(pilot, *keys: str) -> None:
-    await pilot.press(*keys)
-    await settle(pilot)
 
 
 def strip(app) -> StoryStrip:

@@ -3,9 +3,7 @@ and of the "by memory" unit order."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import Awaitable, Callable
 
 import numpy as np
 import pytest
@@ -14,6 +12,7 @@ pytest.importorskip("textual")
 
 from conftest import random_model  # noqa: E402
 from textual import events  # noqa: E402
+from tui_driver import drive, press, settle  # noqa: E402
 
 from rnnviz import DEMO_SENTENCE  # noqa: E402
 from rnnviz.corpus import ANIMALS  # noqa: E402
@@ -28,26 +27,6 @@ LAST_IT = len(DEMO_TOKENS) - 3
 DISTRACTOR = "the cat that the dog chased sat on the mat because it was tired and it meowed ."
 
 
-def drive(app: RnnvizApp, scenario: Callable[..., Awaitable[None]], size=(120, 40)) -> RnnvizApp:
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await settle(pilot)
-            await scenario(pilot)
-
-    asyncio.run(main())
-    return app
-
-
-async def settle(pilot) -> None:
-    """Let workers (model runs, links, rankings) finish and their results reach the screen."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-async def press(pilot, *keys: str) -> None:
-    await pilot.press(*keys)
-    await settle(pilot)
 
 
 async def go_to(pilot, position: int) -> None:

@@ -4,7 +4,6 @@ focus), and the robustness promises (markup shown literally, tiny terminals, 100
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ pytest.importorskip("textual")
 
 from textual import events  # noqa: E402
 from textual.app import App  # noqa: E402
+from tui_driver import drive, press, settle  # noqa: E402
 
 from rnnviz import DEMO_SENTENCE  # noqa: E402
 from rnnviz.colors import DIVERGING, diverging_index  # noqa: E402
@@ -27,29 +27,6 @@ from rnnviz.tui.sentence import SentenceBar  # noqa: E402
 DEMO_TOKENS = DEMO_SENTENCE.split()
 
 
-def drive(app: RnnvizApp, scenario: Callable[..., Awaitable[None]], size=(120, 40)) -> RnnvizApp:
-    """Run a scenario against the app in a headless terminal; returns the app for after-exit checks."""
-
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await settle(pilot)
-            await scenario(pilot)
-
-    asyncio.run(main())
-    return app
-
-
-async def settle(pilot) -> None:
-    """Let model runs (worker threads) finish and the screen catch up."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def press(pilot, *keys: str) -> None:
-    await pilot.press(*keys)
-    await settle(pilot)
 
 
 def screen_text(app: RnnvizApp) -> str:

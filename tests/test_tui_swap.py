@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-from collections.abc import Awaitable, Callable
 
 import numpy as np
 import pytest
 
 pytest.importorskip("textual")
 
+from tui_driver import drive, press  # noqa: E402
+
 from rnnviz import DEMO_SENTENCE  # noqa: E402
 from rnnviz.tui.ablation import AblationPanel  # noqa: E402
-from rnnviz.tui.app import RnnvizApp, make_app  # noqa: E402
+from rnnviz.tui.app import make_app  # noqa: E402
 from rnnviz.tui.swap import SwapDialog, SwapScreen, strip_line  # noqa: E402
 
 # rnnviz.counterfactual is also the name of a function in rnnviz's namespace.
@@ -24,25 +24,6 @@ LAST_IT = len(DEMO_TOKENS) - 3
 CAT_SOUNDS, DOG_SOUNDS = ("meowed", "purred"), ("barked", "growled")
 
 
-def drive(app: RnnvizApp, scenario: Callable[..., Awaitable[None]], size=(120, 40)) -> RnnvizApp:
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await settle(pilot)
-            await scenario(pilot)
-
-    asyncio.run(main())
-    return app
-
-
-async def settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-async def press(pilot, *keys: str) -> None:
-    await pilot.press(*keys)
-    await settle(pilot)
 
 
 def sound_share(probs: np.ndarray, vocab: list[str], sounds: tuple[str, ...]) -> float:

@@ -5,7 +5,6 @@ prints the steps and exits 0."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 
@@ -13,6 +12,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("textual")
+
+from tui_driver import drive, press, settle  # noqa: E402
 
 import rnnviz  # noqa: E402
 from rnnviz import corpus, memory  # noqa: E402
@@ -24,25 +25,6 @@ from rnnviz.tui.tour_steps import TOTAL, percent  # noqa: E402
 MODELS = ["lstm", "lstm", "lstm", "rnn", "lstm", "gru"]
 
 
-def drive(app, scenario, size=(120, 40)):
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await settle(pilot)
-            await scenario(pilot)
-
-    asyncio.run(main())
-    return app
-
-
-async def settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-async def press(pilot, *keys: str) -> None:
-    await pilot.press(*keys)
-    await settle(pilot)
 
 
 def screen_text(app) -> str:
