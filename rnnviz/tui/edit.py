@@ -13,28 +13,23 @@ from textual.widgets import Input, Static
 PREFILL_LIMIT = 5_000  # longer texts are not copied into the input line: typing in it would crawl
 
 
-class EditScreen(ModalScreen[str | None]):
-    """Returns the new sentence, or None when cancelled.
+class CheckedInputScreen(ModalScreen[str | None]):
+    """A one-line dialog whose text is checked before it closes; returns the result, or None.
 
-    `check(text)` says in one line why a text cannot be read (or None): the dialog then shows that
+    `check(text)` says in one line why a text cannot be used (or None): the dialog then shows that
     as a notification and stays open with the text as typed, so nothing is lost.
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, text: str, check: Callable[[str], str | None]):
+    def __init__(self, check: Callable[[str], str | None]):
         super().__init__()
-        self.initial = text if len(text) <= PREFILL_LIMIT else ""
-        self.hint = "" if len(text) <= PREFILL_LIMIT else f"the current text has {len(text):,} characters"
         self.check = check
-        self.closing = False  # keys already queued (a second enter) must not dismiss twice
+        self.closing = False  # keys already queued (a second enter or escape) must not dismiss twice
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="edit-box") as box:
-            box.border_title = "edit the sentence"
-            box.border_subtitle = "enter runs the model · escape cancels"
-            yield Input(value=self.initial, placeholder=self.hint or "type a sentence", id="edit-input")
-            yield Static("words the model does not know are read as <unk>", id="edit-note", markup=False)
+    def result_of(self, text: str) -> str:
+        """What the dialog returns for an accepted text."""
+        return text
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -45,9 +40,25 @@ class EditScreen(ModalScreen[str | None]):
             self.notify(problem, severity="error", timeout=4)
             return
         self.closing = True
-        self.dismiss(event.value)
+        self.dismiss(self.result_of(event.value))
 
     def action_cancel(self) -> None:
         if not self.closing:
             self.closing = True
             self.dismiss(None)
+
+
+class EditScreen(CheckedInputScreen):
+    """Returns the new sentence, or None when cancelled."""
+
+    def __init__(self, text: str, check: Callable[[str], str | None]):
+        super().__init__(check)
+        self.initial = text if len(text) <= PREFILL_LIMIT else ""
+        self.hint = "" if len(text) <= PREFILL_LIMIT else f"the current text has {len(text):,} characters"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="edit-box") as box:
+            box.border_title = "edit the sentence"
+            box.border_subtitle = "enter runs the model · escape cancels"
+            yield Input(value=self.initial, placeholder=self.hint or "type a sentence", id="edit-input")
+            yield Static("words the model does not know are read as <unk>", id="edit-note", markup=False)

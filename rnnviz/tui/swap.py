@@ -28,6 +28,7 @@ from ..counterfactual import StateDifference, compare_predictions, counterfactua
 from ..model import Model
 from ..trace import Trace
 from ..vocab import tokenize
+from .edit import CheckedInputScreen
 from .heatmap import StateHeatmap
 from .inspector import buckets
 from .predictions import bar
@@ -101,7 +102,7 @@ def make_swap(model: Model, tokens: list[str], position: int, word: str, layer: 
     return swap
 
 
-class SwapDialog(ModalScreen[str | None]):
+class SwapDialog(CheckedInputScreen):
     """Type the word that replaces the cursor word; returns it, or None when cancelled."""
 
     DEFAULT_CSS = """
@@ -116,14 +117,11 @@ class SwapDialog(ModalScreen[str | None]):
     }
     SwapDialog #swap-note { color: $foreground 60%; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, word: str, position: int, check: Callable[[str], str | None]):
-        super().__init__()
+        super().__init__(check)
         self.word = word
         self.position = position
-        self.check = check
-        self.closing = False  # a second queued enter or escape must not dismiss twice
 
     def compose(self) -> ComposeResult:
         with Vertical(id="swap-dialog") as box:
@@ -136,21 +134,8 @@ class SwapDialog(ModalScreen[str | None]):
                 markup=False,
             )
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if self.closing:
-            return
-        problem = self.check(event.value)
-        if problem:
-            self.notify(problem, severity="error", timeout=4)
-            return
-        self.closing = True
-        self.dismiss(tokenize(event.value)[0])
-
-    def action_cancel(self) -> None:
-        if not self.closing:
-            self.closing = True
-            self.dismiss(None)
+    def result_of(self, text: str) -> str:
+        return tokenize(text)[0]  # the check has made sure it is one known word
 
 
 class SwapPredictions(TextLines):
