@@ -21,7 +21,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import keras  # noqa: E402 - the backend is chosen before the import
 
-from rnnviz.corpus import generate  # noqa: E402
+from rnnviz.corpus import token_stream  # noqa: E402
 
 LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simple_rnn": keras.layers.SimpleRNN}
 
@@ -38,18 +38,6 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def token_stream(sentences: int, seed: int) -> tuple[list[str], np.ndarray]:
-    words = ["<unk>"]  # so rnnviz can read words outside the corpus
-    index = {"<unk>": 0}
-    ids = []
-    for sentence in generate(sentences, seed):
-        for word in [*sentence.tokens, "<eos>"]:
-            if word not in index:
-                index[word] = len(words)
-                words.append(word)
-            ids.append(index[word])
-    return words, np.array(ids, dtype=np.int32)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -60,7 +48,8 @@ def main() -> None:
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)
-    vocab, stream = token_stream(args.sentences, seed=0)
+    vocab, ids = token_stream(args.sentences, seed=0)
+    stream = np.array(ids, dtype=np.int32)
     window = 36
     windows = stream[: len(stream) // window * window].reshape(-1, window)
     inputs, targets = windows[:, :-1], windows[:, 1:]

@@ -18,7 +18,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from rnnviz.corpus import generate
+from rnnviz.corpus import token_stream
 
 
 class RNNModel(nn.Module):
@@ -37,19 +37,6 @@ class RNNModel(nn.Module):
         output, hidden = self.rnn(self.encoder(ids), hidden)
         return self.decoder(output), hidden
 
-
-def token_stream(sentences: int, seed: int) -> tuple[list[str], torch.Tensor]:
-    """The vocabulary in first-seen order (word_language_model's Dictionary) and the ids of all words."""
-    words = ["<unk>"]  # so rnnviz can read words outside the corpus
-    index = {"<unk>": 0}
-    ids = []
-    for sentence in generate(sentences, seed):
-        for word in [*sentence.tokens, "<eos>"]:
-            if word not in index:
-                index[word] = len(words)
-                words.append(word)
-            ids.append(index[word])
-    return words, torch.tensor(ids)
 
 
 def detach(hidden):
@@ -89,7 +76,8 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.manual_seed(0)
-    vocab, stream = token_stream(args.sentences, seed=0)
+    vocab, ids = token_stream(args.sentences, seed=0)
+    stream = torch.tensor(ids)
     model = RNNModel(args.cell, len(vocab))
     train(model, stream, args.seconds)
 

@@ -297,3 +297,18 @@ def sound_ids(vocab: Sequence[str] | Vocab) -> dict[str, list[int]]:
         ids = (index.lookup(sound) for sound in sounds)
         found[animal] = [i for i in ids if i is not None]
     return found
+
+
+def token_stream(n: int, seed: int) -> tuple[list[str], list[int]]:
+    """n generated sentences as one stream of ids, each sentence followed by <eos>, with the
+    vocabulary in first-seen order (as PyTorch's word_language_model builds it), <unk> first."""
+    words = ["<unk>"]  # so rnnviz can read words outside the corpus
+    index = {"<unk>": 0}
+    ids = []
+    for sentence in generate(n, seed):
+        for word in [*sentence.tokens, "<eos>"]:
+            if word not in index:
+                index[word] = len(words)
+                words.append(word)
+            ids.append(index[word])
+    return words, ids

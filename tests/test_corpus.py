@@ -152,3 +152,12 @@ def test_sound_ids_name_each_animals_sounds():
         assert sorted(vocab[i] for i in found) == sorted(SOUNDS[animal])
     partial = sound_ids(["<unk>", "meowed", "mooed"])
     assert partial["cat"] == [1] and partial["cow"] == [2] and partial["dog"] == []
+
+
+def test_token_stream_reads_back_as_the_sentences_each_ended_by_eos():
+    from rnnviz.corpus import generate, token_stream
+
+    words, ids = token_stream(5, seed=3)
+    assert words[0] == "<unk>" and len(set(words)) == len(words)
+    expected = [w for s in generate(5, seed=3) for w in [*s.tokens, "<eos>"]]
+    assert [words[i] for i in ids] == expected
