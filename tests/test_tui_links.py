@@ -3,6 +3,7 @@ and of the "by memory" unit order."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import numpy as np
@@ -16,10 +17,11 @@ from tui_driver import drive, press, settle  # noqa: E402
 
 from rnnviz import DEMO_SENTENCE  # noqa: E402
 from rnnviz.corpus import ANIMALS  # noqa: E402
-from rnnviz.memory import link_rows, methods_for, top_links  # noqa: E402
+from rnnviz.memory import DEFAULT_WINDOW, link_rows, methods_for, top_links  # noqa: E402
 from rnnviz.tui.app import RnnvizApp, make_app  # noqa: E402
-from rnnviz.tui.linkcache import LinkCache  # noqa: E402
+from rnnviz.tui.linkcache import MIN_WINDOW, LinkCache, link_window, row_cost  # noqa: E402
 from rnnviz.units import memory_unit_ranking  # noqa: E402
+from rnnviz.weights import bundled_path, load  # noqa: E402
 
 DEMO_TOKENS = DEMO_SENTENCE.split()
 LAST_IT = len(DEMO_TOKENS) - 3
@@ -255,3 +257,56 @@ def test_sort_by_memory_on_a_model_without_the_demo_animals_says_why_and_keeps_i
         assert any("by memory" in m and "vocabulary" in m for m in messages)
 
     drive(make_app(model, "the cat sat on the mat"), scenario)
+
+
+def test_a_costly_row_looks_back_only_as_far_as_the_budget_allows_and_says_so():
+    text = f"{DEMO_SENTENCE} {DEMO_SENTENCE}"
+    last_it = len(text.split()) - 3
+    app = make_app("lstm", text)
+
+    async def scenario(pilot):
+        app = pilot.app
+        await go_to(pilot, last_it)
+        view = app.panels[0].view
+        assert link_window(view.model, "occlusion", app.links_budget) == 20
+        row = app.sentence_bar.links_row
+        expected = link_rows(view.model, view.trace, [last_it], "occlusion", window=20)[0]
+        assert np.allclose(row, expected, atol=1e-6)
+        assert not row[: last_it + 1 - 20].any() and row[last_it + 1 - 20 : last_it + 1].any()
+        assert "last 20 words" in str(app.panels[0].links_panel.border_subtitle)
+        await press(pilot, "home", "right")  # a row that reaches the first word needs no such note
+        assert "last" not in str(app.panels[0].links_panel.border_subtitle)
+
+    model = load(bundled_path("lstm"))
+    app.links_budget = row_cost(model, "occlusion", 20.5)  # 20 words of occlusion fit, 21 do not
+    drive(app, scenario)
+
+
+def test_costly_rows_wait_until_the_cursor_rests_and_skip_the_words_passed():
+    app = make_app("lstm")
+
+    async def scenario(pilot):
+        app = pilot.app
+        computed = app.link_cache.computed
+        for _ in range(6):  # keys 50 ms apart, as from a held arrow key: time enough for a quick row
+            event = events.Key("right", None)
+            event.set_sender(app)
+            app._driver.send_message(event)
+            await asyncio.sleep(0.05)
+        await settle(pilot)
+        assert app.cursor == 6
+        assert app.link_cache.computed == computed + 1  # only the word the cursor rested on
+        assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
+
+    app.instant_row, app.links_rest = 0.0, 1.0  # every row counts as costly; a burst is well within 1 s
+    drive(app, scenario)
+
+
+def test_the_links_window_is_the_longest_that_fits_the_budget():
+    model = load(bundled_path("lstm"))
+    for method in methods_for(model):
+        assert link_window(model, method) == DEFAULT_WINDOW  # the demo model always looks all the way back
+    for budget in (row_cost(model, "occlusion", 40), row_cost(model, "occlusion", 40) - 1):
+        window = link_window(model, "occlusion", budget)
+        assert row_cost(model, "occlusion", window) <= budget < row_cost(model, "occlusion", window + 1)
+    assert link_window(model, "occlusion", 1.0) == MIN_WINDOW  # nothing fits: the smallest useful window

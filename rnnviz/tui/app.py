@@ -361,7 +361,7 @@ class RnnvizApp(MemoryActions, App[int]):
                 )
         return label, self._models[label]
 
-    @work(thread=True, exclusive=True, group="run")
+    @work(thread=True, exclusive=True, group="run", description="run the models")
     def run_models(self, sources: Sequence[Source], text: str, cursor: int = 0) -> None:
         """Load and run the models off the event loop, then show them (if no newer run started)."""
         worker = get_current_worker()

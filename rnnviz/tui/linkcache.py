@@ -3,6 +3,10 @@
 The TUI asks for one row at a time (the cursor's), computed by rnnviz.memory.link_rows in a worker
 thread; coming back to a word shows its row at once. A row that could not be computed is kept as
 its one-line reason. Only the rows of the most recent traces are kept.
+
+A row must never keep the screen busy for long, so `link_window` caps how far back it looks: the
+largest window (at most memory.DEFAULT_WINDOW) whose estimated cost fits LINK_BUDGET multiply-adds.
+The demo models always get the full window; a 1,024-unit LSTM's occlusion row looks ~30 words back.
 """
 
 from __future__ import annotations
@@ -13,21 +17,73 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..memory import link_rows
+from ..cells import GATE_COUNT
+from ..memory import DEFAULT_STEPS, DEFAULT_WINDOW, link_rows
 from ..model import Model
 from ..trace import Trace
 
 TRACES_KEPT = 8  # a few sentences × methods; older ones are dropped first
+LINK_BUDGET = 2e9  # multiply-adds one row may cost: ~0.1-0.3 s on a busy 2-core machine
+MIN_WINDOW = 16  # fewer words back says too little; a huge model pays for 16 words anyway
+
+
+def word_cost(model: Model) -> float:
+    """Multiply-adds of one word through every layer (batch 1): G·H·(H + input size) per layer."""
+    hidden, gates = model.hidden_size, GATE_COUNT[model.cell]
+    inputs = model.embedding_size + hidden * (model.num_layers - 1)
+    return gates * hidden * (hidden * model.num_layers + inputs)
+
+
+def row_cost(model: Model, method: str, words: int) -> float:
+    """Estimated multiply-adds of one links row that looks `words` back.
+
+    Occlusion reruns from every occluded word to the target (~words²/2 word-steps) and decodes each
+    pair; the gradient is a forward and a backward sweep (~3 word-steps a word); integrated gradients
+    repeat that for each of DEFAULT_STEPS α points; retention only multiplies forget gates.
+    """
+    per_word = word_cost(model)
+    decode = len(model.vocab) * model.hidden_size
+    if method == "occlusion":
+        return words * words / 2 * per_word + words * decode
+    if method == "gradient":
+        return 3 * words * per_word + decode
+    if method == "integrated":
+        return DEFAULT_STEPS * (3 * words * per_word + decode)
+    return words * model.hidden_size
+
+
+def link_window(model: Model, method: str, budget: float = LINK_BUDGET) -> int:
+    """How many words back a row of `method` may look so that it costs at most `budget`."""
+    if row_cost(model, method, DEFAULT_WINDOW) <= budget:
+        return DEFAULT_WINDOW
+    low, high = MIN_WINDOW, DEFAULT_WINDOW  # the cost grows with the window: bisect for the last fit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if row_cost(model, method, middle) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 @dataclass(frozen=True)
 class LinkJob:
-    """One row to show: the links of `step` in `trace` by `method`."""
+    """One row to show: the links of `step` in `trace` by `method`, looking `window` words back."""
 
     model: Model
     trace: Trace
     method: str
     step: int
+    window: int = DEFAULT_WINDOW
+
+    @property
+    def words(self) -> int:
+        """How many words the row covers (the window, or the sentence so far)."""
+        return min(self.window, self.step + 1)
+
+    @property
+    def cost(self) -> float:
+        return row_cost(self.model, self.method, self.words)
 
 
 Row = np.ndarray | str  # the row, or why there is none
@@ -66,7 +122,7 @@ class LinkCache:
             return found
         row: Row
         try:
-            row = link_rows(job.model, job.trace, [job.step], method=job.method)[0]
+            row = link_rows(job.model, job.trace, [job.step], method=job.method, window=job.window)[0]
         except ValueError as err:
             row = str(err).splitlines()[0]
         self.put(job, row)

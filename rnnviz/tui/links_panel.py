@@ -47,15 +47,26 @@ class LinksPanel(TextLines):
         self.step = 0
         self.method = ""
         self.row: np.ndarray | str | None = None
+        self.reach: int | None = None
 
-    def show(self, tokens: list[str], step: int, method: str, row: np.ndarray | str | None) -> None:
-        """The links of word `step` by `method`: a row over the words, None (computing) or a reason."""
-        if tokens is self.tokens and step == self.step and method == self.method and row is self.row:
+    def show(
+        self,
+        tokens: list[str],
+        step: int,
+        method: str,
+        row: np.ndarray | str | None,
+        reach: int | None = None,
+    ) -> None:
+        """The links of word `step` by `method`: a row over the words, None (computing) or a reason.
+        `reach`: how many words back the row looks when that stops short of the first word."""
+        shown = (self.tokens, self.step, self.method, self.row, self.reach)
+        if shown[0] is tokens and shown[1:3] == (step, method) and shown[3] is row and shown[4] == reach:
             return
-        self.tokens, self.step, self.method, self.row = tokens, step, method, row
+        self.tokens, self.step, self.method, self.row, self.reach = tokens, step, method, row, reach
         word = visible(tokens[step]) if 0 <= step < len(tokens) else ""
         self.border_title = Content(f"links at “{word}”")
-        self.border_subtitle = Content(f"{method} · l")
+        limit = "" if reach is None else f" · last {reach} words"
+        self.border_subtitle = Content(f"{method}{limit} · l")
         self.changed()
 
     def top(self) -> list[tuple[int, str, float]]:

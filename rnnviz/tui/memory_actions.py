@@ -4,11 +4,14 @@
 
 Everything slow runs in worker threads and reports back with call_from_thread; a keypress only
 reads caches. Links use one worker at a time that always computes the latest request: when the
-cursor moves on while a row is computed, the stale row is still cached but not waited for.
+cursor moves on while a row is computed, the stale row is still cached but not waited for. A row
+too slow to be instant (a big model) waits until the cursor has rested for LINKS_REST seconds, so
+holding an arrow key does not queue a row for every word passed.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -17,7 +20,7 @@ from textual.worker import Worker, get_current_worker
 from ..memory import METHODS, methods_for
 from ..model import Model
 from .ablation import Ablation, silence
-from .linkcache import LinkCache, LinkJob, Row
+from .linkcache import LINK_BUDGET, LinkCache, LinkJob, Row, link_window
 from .memorysort import by_memory, cached_ranking, compute_ranking
 from .swap import Swap, SwapDialog, SwapScreen, make_swap, swap_problem
 
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
     from .modelview import ModelView
 
 DEFAULT_METHOD = METHODS[0]
+INSTANT_ROW = 5e7  # multiply-adds of a row computed at once (a few ms); costlier rows wait for rest
+LINKS_REST = 0.15  # seconds the cursor must rest before a costly row starts
 
 
 class MemoryActions:
@@ -35,6 +40,9 @@ class MemoryActions:
         self.links_method = DEFAULT_METHOD
         self.link_cache = LinkCache()
         self._links_wanted: tuple[LinkJob, ...] = ()
+        self._links_asked = 0.0  # time.monotonic() of the latest request
+        # How costly a row may be, which rows are instant, and how long a costly one waits for rest.
+        self.links_budget, self.instant_row, self.links_rest = LINK_BUDGET, INSTANT_ROW, LINKS_REST
         self._links_worker: Worker | None = None  # None once it has reported back
         self.ablation: Ablation | None = None
         self._seen_traces: tuple[int, ...] = ()
@@ -73,7 +81,8 @@ class MemoryActions:
                 jobs.append(f"{self.links_method} needs an LSTM's forget gates: press l for another method")
             else:
                 step = min(app.cursor, view.steps - 1)
-                jobs.append(LinkJob(view.model, view.trace, self.links_method, step))
+                window = link_window(view.model, self.links_method, self.links_budget)
+                jobs.append(LinkJob(view.model, view.trace, self.links_method, step, window))
         return jobs
 
     def _request_links(self) -> None:
@@ -83,14 +92,19 @@ class MemoryActions:
         missing = tuple(job for job, row in zip(jobs, rows, strict=True) if row is None)
         if missing:
             self._links_wanted = missing  # type: ignore[assignment]  # only jobs are ever missing
+            self._links_asked = time.monotonic()
             if self._links_worker is None:
                 self._links_worker = self._compute_links()
 
     def _show_links(self, jobs: list[LinkJob | str], rows: list[Row | None]) -> None:
         app = self._app
         for panel, job, row in zip(app.panels, jobs, rows, strict=False):
-            step = job.step if isinstance(job, LinkJob) else min(app.cursor, panel.view.steps - 1)
-            panel.links_panel.show(panel.view.tokens, step, self.links_method, row)
+            if isinstance(job, LinkJob):
+                reach = job.window if job.window <= job.step else None  # a row that stops short says so
+                panel.links_panel.show(panel.view.tokens, job.step, self.links_method, row, reach)
+            else:
+                step = min(app.cursor, panel.view.steps - 1)
+                panel.links_panel.show(panel.view.tokens, step, self.links_method, row)
         bar = app.sentence_bar
         first = rows[0] if rows else None
         tint = first if not isinstance(first, str) else None
@@ -100,12 +114,14 @@ class MemoryActions:
         if str(bar.border_subtitle) != subtitle:
             bar.border_subtitle = subtitle
 
-    @work(thread=True, exclusive=True, group="links")
+    @work(thread=True, exclusive=True, group="links", description="memory links at the cursor")
     def _compute_links(self) -> None:
         """Compute the wanted rows; if the cursor moved meanwhile, go on with the newest request."""
         worker = get_current_worker()
         while not worker.is_cancelled:
             wanted = self._links_wanted
+            if any(job.cost > self.instant_row for job in wanted) and not self._cursor_rested(worker, wanted):
+                continue  # the cursor moved on while we waited: take the newer request
             for job in wanted:
                 if worker.is_cancelled or self._links_wanted is not wanted:
                     break  # superseded: the cursor moved on
@@ -114,6 +130,15 @@ class MemoryActions:
                 break
         if not worker.is_cancelled:
             self._app.call_from_thread(self._links_ready)
+
+    def _cursor_rested(self, worker: Worker, wanted: tuple[LinkJob, ...]) -> bool:
+        """Sleep until no request has come for links_rest seconds; False if a newer one came meanwhile."""
+        while not worker.is_cancelled:
+            waited = time.monotonic() - self._links_asked
+            if waited >= self.links_rest:
+                return self._links_wanted is wanted
+            time.sleep(min(self.links_rest - waited, 0.05))
+        return False
 
     def _links_ready(self) -> None:
         self._links_worker = None  # the worker is about to end: the next request starts a new one
@@ -138,7 +163,7 @@ class MemoryActions:
         dialog = SwapDialog(view.tokens[position], position, lambda word: swap_problem(view.model, word))
         app.open_dialog(dialog, chosen)
 
-    @work(thread=True, exclusive=True, group="swap")
+    @work(thread=True, exclusive=True, group="swap", description="counterfactual swap")
     def _run_swap(self, view: ModelView, position: int, word: str) -> None:
         app = self._app
         try:
@@ -193,7 +218,7 @@ class MemoryActions:
         self._show_ablation()
         self._run_ablation(self.ablation)
 
-    @work(thread=True, exclusive=True, group="ablation")
+    @work(thread=True, exclusive=True, group="ablation", description="silenced unit run")
     def _run_ablation(self, pending: Ablation) -> None:
         app = self._app
         try:
@@ -229,7 +254,7 @@ class MemoryActions:
                 self._ranking.add(key)
                 self._rank_units(view.model, view.layer, key)
 
-    @work(thread=True, group="ranking")
+    @work(thread=True, group="ranking", description="rank units by memory")
     def _rank_units(self, model: Model, layer: int, key: tuple[int, int]) -> None:
         result = compute_ranking(model, layer)
         if not get_current_worker().is_cancelled:
