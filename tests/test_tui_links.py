@@ -155,7 +155,8 @@ def test_the_links_panel_lists_the_top_three_earlier_words_with_their_shares():
     drive(make_app("lstm"), scenario)
 
 
-def test_links_run_in_a_worker_thread_and_rows_are_cached(monkeypatch):
+def spy_threads(monkeypatch) -> list[threading.Thread]:
+    """The thread of every row computed from now on."""
     threads = []
     real = LinkCache.compute
 
@@ -164,13 +165,18 @@ def test_links_run_in_a_worker_thread_and_rows_are_cached(monkeypatch):
         return real(self, job)
 
     monkeypatch.setattr(LinkCache, "compute", spy)
+    return threads
+
+
+def test_a_quick_row_is_computed_on_the_keypress_and_cached(monkeypatch):
+    threads = spy_threads(monkeypatch)
 
     async def scenario(pilot):
         app = pilot.app
         await go_to(pilot, 3)
-        assert threads and all(t is not threading.main_thread() for t in threads)
+        assert threads and all(t is threading.main_thread() for t in threads)
+        assert app.panels[0].links_panel.row is app.sentence_bar.links_row  # never "computing…"
         computed = app.link_cache.computed
-        assert computed >= 1
         await press(pilot, "right")
         assert app.link_cache.computed == computed + 1
         await press(pilot, "left")  # back to a word already computed: no new row
@@ -178,6 +184,25 @@ def test_links_run_in_a_worker_thread_and_rows_are_cached(monkeypatch):
         assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
 
     drive(make_app("lstm"), scenario)
+
+
+def test_a_costly_row_runs_in_a_worker_thread_and_is_cached(monkeypatch):
+    threads = spy_threads(monkeypatch)
+    app = make_app("lstm")
+    app.instant_row, app.links_rest = 0.0, 1.01  # every row counts as costly
+
+    async def scenario(pilot):
+        app = pilot.app
+        await go_to(pilot, 3)
+        assert threads and all(t is not threading.main_thread() for t in threads)
+        computed = app.link_cache.computed
+        await press(pilot, "right")
+        assert app.link_cache.computed == computed + 1
+        await press(pilot, "left")
+        assert app.link_cache.computed == computed + 1
+        assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
+
+    drive(app, scenario)
 
 
 def test_a_burst_of_keys_ends_with_the_row_of_the_final_word():

@@ -5,8 +5,9 @@
 Everything slow runs in worker threads and reports back with call_from_thread; a keypress only
 reads caches. Links use one worker at a time that always computes the latest request: when the
 cursor moves on while a row is computed, the stale row is still cached but not waited for. A row
-too slow to be instant (a big model) waits until the cursor has rested for LINKS_REST seconds, so
-holding an arrow key does not queue a row for every word passed.
+that costs about a millisecond (the demo models) is computed on the keypress itself; a costlier one
+(a long text, a big model) waits in the worker until the cursor has rested for LINKS_REST seconds,
+so holding an arrow key does not queue a row for every word passed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from .modelview import ModelView
 
 DEFAULT_METHOD = METHODS[0]
-INSTANT_ROW = 5e7  # multiply-adds of a row computed at once (a few ms); costlier rows wait for rest
+INSTANT_ROW = 2.5e7  # multiply-adds of a row computed on the keypress (~2 ms); costlier ones go to a worker
 LINKS_REST = 0.15  # seconds the cursor must rest before a costly row starts
 
 
@@ -87,7 +88,7 @@ class MemoryActions:
 
     def _request_links(self) -> None:
         jobs = self._link_jobs()
-        rows = [job if isinstance(job, str) else self.link_cache.get(job) for job in jobs]
+        rows = [job if isinstance(job, str) else self._instant_row(job) for job in jobs]
         self._show_links(jobs, rows)
         missing = tuple(job for job, row in zip(jobs, rows, strict=True) if row is None)
         if missing:
@@ -95,6 +96,14 @@ class MemoryActions:
             self._links_asked = time.monotonic()
             if self._links_worker is None:
                 self._links_worker = self._compute_links()
+
+    def _instant_row(self, job: LinkJob) -> Row | None:
+        """The cached row, or the row computed here when that takes about a millisecond (the demo
+        models): a worker would cost a second frame, and the panel would flash "computing…"."""
+        row = self.link_cache.get(job)
+        if row is None and job.cost <= self.instant_row:
+            row = self.link_cache.compute(job)
+        return row
 
     def _show_links(self, jobs: list[LinkJob | str], rows: list[Row | None]) -> None:
         app = self._app
@@ -120,7 +129,7 @@ class MemoryActions:
         worker = get_current_worker()
         while not worker.is_cancelled:
             wanted = self._links_wanted
-            if any(job.cost > self.instant_row for job in wanted) and not self._cursor_rested(worker, wanted):
+            if not self._cursor_rested(worker, wanted):
                 continue  # the cursor moved on while we waited: take the newer request
             for job in wanted:
                 if worker.is_cancelled or self._links_wanted is not wanted:
