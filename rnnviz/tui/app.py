@@ -60,10 +60,12 @@ class Action:
 ACTIONS: list[Action] = [
     Action("left", "step(-1)", "Previous word", "move the cursor one word back", "word"),
     Action("right", "step(1)", "Next word", "move the cursor one word on", "word"),
-    Action("home", "first", "First word", "move the cursor to the first word", "first/last"),
-    Action("end", "last", "Last word", "move the cursor to the last word", "first/last"),
+    # home/end stay out of the footer: it has room for the keys a newcomer needs, the tour among them.
+    Action("home", "first", "First word", "move the cursor to the first word", "first/last", show=False),
+    Action("end", "last", "Last word", "move the cursor to the last word", "first/last", show=False),
     Action("up", "unit(-1)", "Previous unit", "select the unit above (in the current order)", "unit"),
     Action("down", "unit(1)", "Next unit", "select the unit below (in the current order)", "unit"),
+    Action("t", "tour", "Tour", "a guided tour: why a plain RNN forgets and gates remember"),
     Action("e", "edit", "Edit", "type a new sentence; the models run on it once"),
     Action("m", "switch_model", "Model", "switch to the next model (rnn, lstm, gru), same sentence"),
     Action("c", "compare", "Compare", "show a second model stacked under the first, on the same sentence"),
@@ -75,7 +77,6 @@ ACTIONS: list[Action] = [
     Action("escape", "restore", "Restore", "restore the silenced units", show=False),
     Action("g", "flow", "Flow", "gradient flow at the cursor: off, these models, rnn+lstm+gru", show=False),
     Action("G", "saturation", "Gates", "gate saturation per unit: off, sentence, demo corpus", show=False),
-    Action("t", "tour", "Tour", "a guided tour: why a plain RNN forgets and gates remember", show=False),
     Action("tab", "focus_next", "Panel", "move the focus to the next heatmap or gates panel (they scroll)"),
     Action("shift+tab", "focus_previous", "Previous panel", "move the focus back a panel", show=False),
     Action("question_mark", "help", "Help", "show this list of keys"),
