@@ -221,7 +221,7 @@ def _story_sections(args: argparse.Namespace) -> list[Section]:
     """Gradient flow (--flow, --compare) and gate saturation (--gates, --corpus), when asked for."""
     sections: list[Section] = []
     if args.flow or args.compare is not None:
-        from .flow import flow_section
+        from .flowplot import flow_section
 
         names = [n.strip() for n in (args.compare or "").split(",") if n.strip()]
         if args.compare is not None and not names:

@@ -11,7 +11,8 @@ from rich.console import Console
 
 import rnnviz
 from rnnviz.cells import run_layer
-from rnnviz.flow import FlowCurve, FlowPlot, compare_flow, flow_curve, gradient_flow, layer_flow
+from rnnviz.flow import FlowCurve, compare_flow, flow_curve, gradient_flow, layer_flow
+from rnnviz.flowplot import FlowPlot
 
 SENTENCE = "the cat sat on the mat it was the dog"
 

@@ -1,4 +1,5 @@
 """The core never imports Textual: scripts, notebooks and `rnnviz render` stay fast and screen-free.
+Nor Rich: the model core (running, links, gradient flow) draws nothing.
 
 Each check runs in a fresh interpreter, since this test process may already have imported textual.
 """
@@ -10,12 +11,11 @@ import sys
 
 import pytest
 
-REPORT_TEXTUAL = "import sys; print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
 
-
-def modules_loaded_after(code: str) -> str:
+def modules_loaded_after(code: str, package: str = "textual") -> str:
+    report = f"import sys; print(sorted(m for m in sys.modules if m.split('.')[0] == {package!r}))"
     result = subprocess.run(
-        [sys.executable, "-c", f"{code}\n{REPORT_TEXTUAL}"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", f"{code}\n{report}"], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
@@ -39,3 +39,14 @@ def test_render_command_does_not_import_textual():
         "    assert main(['render', '--text', 'the cat sat .']) == 0"
     )
     assert modules_loaded_after(code) == "[]"
+
+
+def test_the_model_core_does_not_import_rich():
+    code = (
+        "import rnnviz\n"
+        'model = rnnviz.load("lstm")\n'
+        'trace = model.run("the cat sat on the mat because it was tired .")\n'
+        "assert rnnviz.links(model, trace).shape == (len(trace), len(trace))\n"
+        "assert rnnviz.gradient_flow(model, trace, 8).shape == (9,)"
+    )
+    assert modules_loaded_after(code, "rich") == "[]"

@@ -19,7 +19,8 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.worker import get_current_worker
 
-from ..flow import FlowCurve, FlowPlot
+from ..flow import FlowCurve
+from ..flowplot import FlowPlot
 from ..model import Model
 from ..trace import Trace
 from .flowview import FlowSource, bundled_model, by_cell, cursor_flow, plan_flow
