@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 from ..corpus import DEMO_SENTENCE
 from ..model import Model
 from ..weights import BUNDLED
+from .collector import QuietCollector
 from .commands import ActionCommands
 from .edit import EditScreen
 from .footer import KeysFooter
@@ -159,6 +160,7 @@ class RnnvizApp(MemoryActions, App[int]):
         # Published after every change of cursor, unit, order or views: panels outside this module follow it.
         self.state_changed: Signal[RnnvizApp] = Signal(self, "state-changed")
         self.init_memory_actions()
+        self.collector = QuietCollector()
 
     # -- composition -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -187,6 +189,10 @@ class RnnvizApp(MemoryActions, App[int]):
         self._push_state()
         self._check_size(self.size.width, self.size.height)
         self.query_one(".hidden", StateHeatmap).focus()
+        self.call_after_refresh(self.collector.engage)  # after the first frame: it freezes what is drawn
+
+    def on_unmount(self) -> None:
+        self.collector.release()
 
     def run_test(self, *, size: tuple[int, int] | None = None, **kwargs):  # type: ignore[override]
         """As App.run_test, at the size given to make_app unless told otherwise."""
