@@ -163,3 +163,20 @@ def test_rnnviz_tour_in_a_pipe_prints_the_steps_and_exits_0():
         assert f"{number}/{TOTAL}  " in result.stdout
     assert "“it” remembers “cat”" in result.stdout
     assert "\x1b[" not in result.stdout  # plain text, no terminal codes
+
+
+def test_a_step_that_arrives_while_the_tour_is_being_dismissed_is_dropped():
+    """The measuring worker hands steps over from its thread; one may land while the screen is taking
+    its widgets down (seen in the key storm). It must be dropped, not crash the app."""
+
+    async def scenario(pilot):
+        screen = await open_the_tour(pilot)
+        await screen.query_one("#tour-title").remove()  # as in the middle of a dismissal
+        screen.show_step()
+        screen.index = 0
+        screen._arrived(screen.steps[-1])  # a step already known: ignored either way
+        await pilot.pause()
+        await press(pilot, "escape")
+
+    app = drive(make_app("lstm"), scenario)
+    assert app.return_code is None

@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
@@ -183,7 +184,10 @@ class TourScreen(ModalScreen[Explore | None]):
         if not self.is_attached:
             return
         step = self.current
-        title = self.query_one("#tour-title", Static)
+        try:
+            title = self.query_one("#tour-title", Static)
+        except NoMatches:  # a step arrived while the screen was being dismissed: its widgets are gone
+            return
         marks = " ".join("●" if k == self.index else "○" for k in range(TOTAL))
         if step is None:
             title.update(f"rnnviz tour · {self.index + 1} of {TOTAL}   {marks}")
