@@ -4,7 +4,6 @@ screen, and they follow the cursor, the model and compare mode."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import numpy as np
@@ -12,8 +11,7 @@ import pytest
 
 pytest.importorskip("textual")
 
-from textual import events  # noqa: E402
-from tui_driver import drive, press, settle  # noqa: E402
+from tui_driver import drive, hold_key, press, settle  # noqa: E402
 
 import rnnviz  # noqa: E402
 from rnnviz.flow import gradient_flow  # noqa: E402
@@ -177,11 +175,7 @@ def test_keys_pressed_during_a_computation_replace_it_instead_of_piling_up(monke
         app = pilot.app
         await press(pilot, "g")
         computed.clear()
-        for _ in range(8):  # keys as a terminal sends them, faster than one cursor's flow
-            event = events.Key("right", None)
-            event.set_sender(app)
-            app._driver.send_message(event)
-            await asyncio.sleep(0.05)
+        await hold_key(app, "right", 8)  # faster than one cursor's flow
         await settle(pilot)
         assert app.cursor == 8
         assert len(computed) <= 3, computed  # the first, then only the latest

@@ -3,7 +3,6 @@ and of the "by memory" unit order."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 
 import numpy as np
@@ -12,8 +11,7 @@ import pytest
 pytest.importorskip("textual")
 
 from conftest import random_model  # noqa: E402
-from textual import events  # noqa: E402
-from tui_driver import drive, press, settle  # noqa: E402
+from tui_driver import drive, hold_key, press, send_key, settle  # noqa: E402
 
 from rnnviz import DEMO_SENTENCE  # noqa: E402
 from rnnviz.corpus import ANIMALS  # noqa: E402
@@ -208,11 +206,8 @@ def test_a_costly_row_runs_in_a_worker_thread_and_is_cached(monkeypatch):
 def test_a_burst_of_keys_ends_with_the_row_of_the_final_word():
     async def scenario(pilot):
         app = pilot.app
-        # Keys as the terminal delivers them, without waiting in between (Pilot.press waits after each).
-        for key in [*["right"] * 9, "left", "right", "right", "right"]:
-            event = events.Key(key, None)
-            event.set_sender(app)
-            app._driver.send_message(event)
+        for key in [*["right"] * 9, "left", "right", "right", "right"]:  # without waiting in between
+            send_key(app, key)
         await settle(pilot)
         assert app.cursor == 11
         panel = app.panels[0].links_panel
@@ -313,11 +308,7 @@ def test_costly_rows_wait_until_the_cursor_rests_and_skip_the_words_passed():
     async def scenario(pilot):
         app = pilot.app
         computed = app.link_cache.computed
-        for _ in range(6):  # keys 50 ms apart, as from a held arrow key: time enough for a quick row
-            event = events.Key("right", None)
-            event.set_sender(app)
-            app._driver.send_message(event)
-            await asyncio.sleep(0.05)
+        await hold_key(app, "right", 6)  # 50 ms apart: without the rest, each word's row would be computed
         await settle(pilot)
         assert app.cursor == 6
         assert app.link_cache.computed == computed + 1  # only the word the cursor rested on

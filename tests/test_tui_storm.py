@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("textual")
 
 import textual.screen  # noqa: E402
-from textual import events  # noqa: E402
+from tui_driver import send_key  # noqa: E402
 
 from rnnviz.tui.app import ACTIONS, make_app  # noqa: E402
 from rnnviz.tui.edit import EditScreen  # noqa: E402
@@ -51,9 +51,7 @@ async def send_keys(app, keys: list[str]) -> None:
     key, which would make 10,000 keys take minutes; here the app gets a moment every few keys, and
     frames render at their usual pace in between."""
     for k, key in enumerate(keys):
-        event = events.Key(key, CHARACTERS.get(key, key if len(key) == 1 else None))
-        event.set_sender(app)
-        app._driver.send_message(event)
+        send_key(app, key, CHARACTERS.get(key, key if len(key) == 1 else None))
         await asyncio.sleep(0.002 if k % 8 == 7 else 0)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from textual import events
+
 from rnnviz.tui.app import RnnvizApp
 
 
@@ -30,3 +32,17 @@ async def settle(pilot) -> None:
 async def press(pilot, *keys: str) -> None:
     await pilot.press(*keys)
     await settle(pilot)
+
+
+def send_key(app: RnnvizApp, key: str, character: str | None = None) -> None:
+    """A key as the terminal driver delivers it: no wait for idleness, as Pilot.press has after each."""
+    event = events.Key(key, character)
+    event.set_sender(app)
+    app._driver.send_message(event)
+
+
+async def hold_key(app: RnnvizApp, key: str, count: int, gap: float = 0.05) -> None:
+    """A held key: `count` presses `gap` seconds apart (time enough for quick work in between)."""
+    for _ in range(count):
+        send_key(app, key)
+        await asyncio.sleep(gap)
