@@ -293,9 +293,9 @@ def test_a_costly_row_looks_back_only_as_far_as_the_budget_allows_and_says_so():
         expected = link_rows(view.model, view.trace, [last_it], "occlusion", window=20)[0]
         assert np.allclose(row, expected, atol=1e-6)
         assert not row[: last_it + 1 - 20].any() and row[last_it + 1 - 20 : last_it + 1].any()
-        assert "last 20 words" in str(app.panels[0].links_panel.border_subtitle)
+        assert "· 20 words ·" in str(app.panels[0].links_panel.border_subtitle)
         await press(pilot, "home", "right")  # a row that reaches the first word needs no such note
-        assert "last" not in str(app.panels[0].links_panel.border_subtitle)
+        assert "words" not in str(app.panels[0].links_panel.border_subtitle)
 
     model = load(bundled_path("lstm"))
     app.links_budget = row_cost(model, "occlusion", 20.5)  # 20 words of occlusion fit, 21 do not

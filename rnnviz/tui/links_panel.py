@@ -65,7 +65,7 @@ class LinksPanel(TextLines):
         self.tokens, self.step, self.method, self.row, self.reach = tokens, step, method, row, reach
         word = visible(tokens[step]) if 0 <= step < len(tokens) else ""
         self.border_title = Content(f"links at “{word}”")
-        limit = "" if reach is None else f" · last {reach} words"
+        limit = "" if reach is None else f" · {reach} words"  # "last N words" would not fit a narrow panel
         self.border_subtitle = Content(f"{method}{limit} · l")
         self.changed()
 
