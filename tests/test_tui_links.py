@@ -3,6 +3,7 @@ and of the "by memory" unit order."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import numpy as np
@@ -326,3 +327,22 @@ def test_the_links_window_is_the_longest_that_fits_the_budget():
         window = link_window(model, "occlusion", budget)
         assert row_cost(model, "occlusion", window) <= budget < row_cost(model, "occlusion", window + 1)
     assert link_window(model, "occlusion", 1.0) == MIN_WINDOW  # nothing fits: the smallest useful window
+
+
+def test_coming_back_to_a_computed_word_drops_the_row_still_waiting_for_rest():
+    app = make_app("lstm")
+
+    async def scenario(pilot):
+        app = pilot.app
+        await go_to(pilot, 3)  # its row is computed (the cursor rested on it)
+        computed = app.link_cache.computed
+        send_key(app, "right")  # word 4 waits for the cursor to rest...
+        await asyncio.sleep(0.05)
+        send_key(app, "left")  # ...but the cursor is back on word 3 before that
+        await settle(pilot)
+        assert app.cursor == 3
+        assert app.link_cache.computed == computed  # word 4's row was never computed
+        assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
+
+    app.instant_row, app.links_rest = 0.0, 0.5
+    drive(app, scenario)

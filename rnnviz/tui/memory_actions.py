@@ -2,12 +2,13 @@
 "by memory" ranking — mixed into RnnvizApp, which calls `init_memory_actions()` once and
 `memory_state_changed()` after every change of cursor, unit, order or views.
 
-Everything slow runs in worker threads and reports back with call_from_thread; a keypress only
-reads caches. Links use one worker at a time that always computes the latest request: when the
-cursor moves on while a row is computed, the stale row is still cached but not waited for. A row
-that costs about a millisecond (the demo models) is computed on the keypress itself; a costlier one
-(a long text, a big model) waits in the worker until the cursor has rested for LINKS_REST seconds,
-so holding an arrow key does not queue a row for every word passed.
+Everything slow runs in worker threads and reports back with call_from_thread; a keypress reads
+caches and does at most about a millisecond of work. Links use one worker at a time that always
+computes the latest request: when the cursor moves on while a row is computed, the stale row is
+still cached but not waited for. A row that costs about a millisecond (the demo models) is computed
+on the keypress itself; a costlier one (a long text, a big model) waits in the worker until the
+cursor has rested for LINKS_REST seconds, so holding an arrow key does not queue a row for every
+word passed.
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ class MemoryActions:
         rows = [job if isinstance(job, str) else self._instant_row(job) for job in jobs]
         self._show_links(jobs, rows)
         missing = tuple(job for job, row in zip(jobs, rows, strict=True) if row is None)
-        if missing:
-            self._links_wanted = missing  # type: ignore[assignment]  # only jobs are ever missing
+        self._links_wanted = missing  # type: ignore[assignment]  # only jobs are ever missing
+        if missing:  # (none missing: a waiting worker has nothing left to do and ends)
             self._links_asked = time.monotonic()
             if self._links_worker is None:
                 self._links_worker = self._compute_links()
