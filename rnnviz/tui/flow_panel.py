@@ -41,10 +41,6 @@ class FlowPanel(Widget):
     FlowPanel {
         height: auto;
         width: 1fr;
-        border: round $foreground 30%;
-        border-title-color: $foreground 80%;
-        border-subtitle-color: $foreground 60%;
-        background: $surface;
         padding: 0 1;
     }
     """

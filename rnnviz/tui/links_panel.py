@@ -29,10 +29,6 @@ class LinksPanel(TextLines):
     LinksPanel {
         height: auto;
         padding: 0 1;
-        border: round $foreground 30%;
-        border-title-color: $foreground 80%;
-        border-subtitle-color: $foreground 60%;
-        background: $surface;
     }
     LinksPanel .links--word { color: $foreground; }
     LinksPanel .links--number { color: $foreground 60%; }

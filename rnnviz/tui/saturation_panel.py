@@ -38,10 +38,6 @@ class SaturationPanel(Static, can_focus=False):
         max-height: 24;
         width: 1fr;
         overflow-y: auto;
-        border: round $foreground 30%;
-        border-title-color: $foreground 80%;
-        border-subtitle-color: $foreground 60%;
-        background: $surface;
         padding: 0 1;
     }
     """
