@@ -25,6 +25,12 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 TUI_MODULE = "rnnviz.tui.launch"
 
 
+def add_weights_options(parser: argparse.ArgumentParser) -> None:
+    """--vocab and --cell, for every command that loads weights (they go to rnnviz.load)."""
+    parser.add_argument("--vocab", help="vocabulary file (one token a line) for weights that carry none")
+    parser.add_argument("--cell", help="cell type when the file cannot tell: rnn_tanh, rnn_relu, lstm, gru")
+
+
 def _error(message: str) -> None:
     """One red line on stderr, never a traceback."""
     from rich.console import Console

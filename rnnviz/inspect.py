@@ -11,6 +11,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from .cli import add_weights_options
 from .errors import WeightsError
 from .formats.found import Found
 from .formats.reader import WeightsFile, interpret, read_found
@@ -31,8 +32,7 @@ class Inspection:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("weights", help="weights file (.safetensors, .npz, .keras, .pt), or rnn | lstm | gru")
-    parser.add_argument("--vocab", help="vocabulary file (one token a line) for weights that carry none")
-    parser.add_argument("--cell", help="cell type when the file cannot tell: rnn_tanh, rnn_relu, lstm, gru")
+    add_weights_options(parser)
 
 
 def command(args: argparse.Namespace) -> int:

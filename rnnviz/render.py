@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .cells import SIGMOID_GATES
+from .cli import add_weights_options
 from .colors import DIVERGING, LEVELS, SEQUENTIAL, diverging_index, sequential_index, state_scale
 from .corpus import DEMO_SENTENCE
 from .model import Model
@@ -190,8 +191,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "weights", nargs="?", default="lstm", help="weights file, or rnn | lstm | gru (default lstm)"
     )
     parser.add_argument("--text", default=DEMO_SENTENCE, help="the sentence to read")
-    parser.add_argument("--vocab", help="vocabulary file (one token a line) for weights that carry none")
-    parser.add_argument("--cell", help="cell type when the file cannot tell: rnn_tanh, rnn_relu, lstm, gru")
+    add_weights_options(parser)
     parser.add_argument("--layer", type=int, default=-1, help="which layer to draw (default: the top one)")
     parser.add_argument(
         "--at", type=int, default=-1, metavar="N",

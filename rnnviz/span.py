@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .cli import add_weights_options
 from .corpus import ANIMALS, HELD_OUT_SEED, Sentence, generate_at_distance, sound_ids
 from .model import Model, softmax
 
@@ -136,8 +137,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--seed", type=int, default=HELD_OUT_SEED, help=f"first seed (default {HELD_OUT_SEED})"
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
-    parser.add_argument("--vocab", help="vocabulary file (one token a line) for weights that carry none")
-    parser.add_argument("--cell", help="cell type when a file cannot tell: rnn_tanh, rnn_relu, lstm, gru")
+    add_weights_options(parser)
 
 
 def command(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .cli import add_weights_options
 from .corpus import ANIMALS, HELD_OUT_SEED, Sentence, generate, parse
 from .model import Model
 
@@ -145,8 +146,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layer", type=int, default=-1, help="which layer (default: the top one)")
     parser.add_argument("--state", choices=("hidden", "cell"), default="hidden", help="h, or an LSTM's c")
     parser.add_argument("--text", default=EXAMPLE, help="the sentence the sparklines follow")
-    parser.add_argument("--vocab", help="vocabulary file (one token a line) for weights that carry none")
-    parser.add_argument("--cell", help="cell type when the file cannot tell: rnn_tanh, rnn_relu, lstm, gru")
+    add_weights_options(parser)
 
 
 def command(args: argparse.Namespace) -> int:
