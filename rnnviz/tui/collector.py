@@ -31,8 +31,8 @@ class QuietCollector:
         self._thresholds = gc.get_threshold()
         gc.collect()  # what is garbage now should not be frozen
         gc.freeze()
-        _, middle, old = self._thresholds
-        gc.set_threshold(max(YOUNG_THRESHOLD, self._thresholds[0]), middle, old)
+        young, middle, old = self._thresholds
+        gc.set_threshold(max(YOUNG_THRESHOLD, young), middle, old)
 
     def release(self) -> None:
         if self._thresholds is None:

@@ -55,8 +55,8 @@ class LinksPanel(TextLines):
     ) -> None:
         """The links of word `step` by `method`: a row over the words, None (computing) or a reason.
         `reach`: how many words back the row looks when that stops short of the first word."""
-        shown = (self.tokens, self.step, self.method, self.row, self.reach)
-        if shown[0] is tokens and shown[1:3] == (step, method) and shown[3] is row and shown[4] == reach:
+        unchanged = (step, method, reach) == (self.step, self.method, self.reach)
+        if unchanged and tokens is self.tokens and row is self.row:
             return
         self.tokens, self.step, self.method, self.row, self.reach = tokens, step, method, row, reach
         word = visible(tokens[step]) if 0 <= step < len(tokens) else ""
