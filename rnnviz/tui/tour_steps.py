@@ -34,6 +34,7 @@ from ..model import Model
 from ..saturation import HIGH, corpus_saturation
 from ..span import linked, span
 from ..trace import Trace
+from .flowview import bundled_model
 from .modelview import ModelView
 
 TOUR_SEED = HELD_OUT_SEED + 7  # held out from training, like `rnnviz span`'s sentences
@@ -57,9 +58,7 @@ class Models:
 
 
 def bundled_models() -> Models:
-    from ..weights import load
-
-    return Models(rnn=load("rnn"), lstm=load("lstm"), gru=load("gru"))
+    return Models(rnn=bundled_model("rnn"), lstm=bundled_model("lstm"), gru=bundled_model("gru"))
 
 
 @dataclass
