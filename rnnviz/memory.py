@@ -39,7 +39,7 @@ import numpy as np
 
 from .cells import LayerRun, project_inputs, run_layer, run_projected
 from .grad import stack_backward
-from .model import Model
+from .model import Model, softmax
 from .trace import Trace
 
 METHODS = ("occlusion", "integrated", "gradient", "retention")
@@ -213,15 +213,9 @@ def _forward_projected(model: Model, projected: np.ndarray, trace: Trace, start:
     return runs
 
 
-def _logsumexp(logits: np.ndarray) -> np.ndarray:
-    peak = logits.max(axis=-1, keepdims=True)
-    return (peak + np.log(np.exp(logits - peak).sum(axis=-1, keepdims=True)))[..., 0]
-
-
 def _top_word_cotangent(model: Model, h_top: np.ndarray, words: np.ndarray) -> np.ndarray:
     """∂ log p(word | h)/∂h = W[word] − Σ_v p_v W[v], for states (N, H) and words (N,)."""
-    logits = model.logits(h_top)
-    probs = np.exp(logits - _logsumexp(logits)[:, None])
+    probs = softmax(model.logits(h_top))
     return model.decoder_weight[words] - probs @ model.decoder_weight
 
 
@@ -282,8 +276,7 @@ class _TotalVariation:
         if trace.probs is not None and trace.probs.dtype == model.dtype:
             probs = trace.probs[targets]  # the run already decoded them
         else:
-            logits = model.logits(states)
-            probs = np.exp(logits - _logsumexp(logits)[:, None])
+            probs = softmax(model.logits(states))
         weight = model.decoder_weight
         # max_v ‖W_v‖, rounded up a little so the bound stays a bound in float32
         widest = float(np.sqrt(np.einsum("vh,vh->v", weight, weight).max(initial=0.0))) * 1.001
@@ -314,8 +307,7 @@ class _TotalVariation:
             out[lo:hi] = 1 - (block @ p) / norm
         unsafe = ~np.isfinite(out)
         if unsafe.any():  # an occlusion moved some logit by ~80 nats: redo those rows the stable way
-            logits = model.logits(states[unsafe])
-            q = np.exp(logits - _logsumexp(logits)[:, None])
+            q = softmax(model.logits(states[unsafe]))
             out[unsafe] = 0.5 * np.abs(q - self.probs[row[unsafe]]).sum(axis=1)
         np.clip(out, 0, 1, out=out)
         return out
