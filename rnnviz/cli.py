@@ -12,6 +12,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .errors import first_line
+
 # name → (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "render": ("rnnviz.render", "print or export a static picture of a model reading a sentence"),
@@ -66,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (WeightsError, ValueError, OSError) as err:
         if os.environ.get("RNNVIZ_DEBUG"):  # the traceback, for developers
             raise
-        _error(str(err).splitlines()[0] if str(err) else type(err).__name__)
+        _error(first_line(err))
         return 2
     except KeyboardInterrupt:
         _error("interrupted")

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import WeightsError
+from ..errors import WeightsError, first_line
 from .found import Found, widen
 from .keras_layers import SHAPE_OF_MODEL, KerasLayer, check_kinds
 from .zipped import open_zip, read_member
@@ -60,7 +60,7 @@ def read_keras(path: Path) -> tuple[Found, list[KerasLayer]]:
     except WeightsError:
         raise
     except Exception as err:  # h5py raises many types (OSError, KeyError, ValueError, …) for a damaged file
-        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        reason = first_line(err)[:120]
         raise WeightsError(f"the weights inside the .keras file are not readable ({reason})") from None
     return found, layers
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import WeightsError
+from ..errors import WeightsError, first_line
 from .found import Found
 
 SAVE_AS_SAFETENSORS = (
@@ -38,7 +38,7 @@ def read_torch(path: Path) -> Found:
                 "this .pt file holds a pickled Python object (a whole model?), which rnnviz never unpickles: "
                 "if you trust it, convert it with demos/convert_torch_checkpoint.py, " + SAVE_AS_SAFETENSORS
             ) from None
-        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        reason = first_line(err)[:120]
         raise WeightsError(f"not a readable PyTorch file ({reason})") from None
     state = _state_dict(loaded, torch)
     found = Found("pytorch state dict", {})

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import WeightsError
+from ..errors import WeightsError, first_line
 
 # Deflate cannot expand more than ~1032:1; a member claiming more is damaged or a zip bomb.
 MAX_EXPANSION = 1100
@@ -48,5 +48,5 @@ def read_member(archive: zipfile.ZipFile, name: str, what: str) -> bytes:
     except KeyError:
         raise WeightsError(f"not a {what}: it has no {name!r}") from None
     except ZIP_ERRORS as err:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        reason = first_line(err)
         raise WeightsError(f"not a readable {what}: member {name!r} is damaged ({reason})") from None

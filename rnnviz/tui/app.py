@@ -23,6 +23,7 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from ..corpus import DEMO_SENTENCE
+from ..errors import first_line
 from ..model import Model
 from ..weights import BUNDLED
 from .collector import QuietCollector
@@ -380,7 +381,7 @@ class RnnvizApp(MemoryActions, App[int]):
                 layer = self.layer if label == model_label(self.lineup[0]) else -1
                 views.append(ModelView.run(label, model, text, layer=layer))
         except (ValueError, OSError) as err:  # WeightsError is a ValueError
-            message = str(err).splitlines()[0] if str(err) else type(err).__name__
+            message = first_line(err)
             self.call_from_thread(self.notify, message, severity="error", timeout=6)
             return
         if not worker.is_cancelled:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cells import GATE_COUNT
+from ..errors import first_line
 from ..memory import DEFAULT_STEPS, DEFAULT_WINDOW, link_rows
 from ..model import Model
 from ..trace import Trace
@@ -124,7 +125,7 @@ class LinkCache:
         try:
             row = link_rows(job.model, job.trace, [job.step], method=job.method, window=job.window)[0]
         except ValueError as err:
-            row = str(err).splitlines()[0]
+            row = first_line(err)
         self.put(job, row)
         with self._lock:
             self.computed += 1

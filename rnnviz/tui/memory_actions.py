@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import Worker, get_current_worker
 
+from ..errors import first_line
 from ..memory import METHODS, methods_for
 from ..model import Model
 from .ablation import Ablation, silence
@@ -179,7 +180,7 @@ class MemoryActions:
         try:
             swap = make_swap(view.model, view.tokens, position, word, view.layer)
         except ValueError as err:
-            app.call_from_thread(app.notify, str(err).splitlines()[0], severity="error", timeout=6)
+            app.call_from_thread(app.notify, first_line(err), severity="error", timeout=6)
             return
         if not get_current_worker().is_cancelled:
             app.call_from_thread(self._show_swap, swap, view.name)
@@ -234,7 +235,7 @@ class MemoryActions:
         try:
             done = silence(pending)
         except ValueError as err:
-            app.call_from_thread(app.notify, str(err).splitlines()[0], severity="error", timeout=6)
+            app.call_from_thread(app.notify, first_line(err), severity="error", timeout=6)
             return
         if not get_current_worker().is_cancelled:
             app.call_from_thread(self._ablation_ready, pending, done)

@@ -13,6 +13,7 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from ..errors import first_line
 from ..model import Model
 from ..units import memory_unit_ranking
 from .modelview import ModelView
@@ -41,7 +42,7 @@ def compute_ranking(model: Model, layer: int = -1) -> np.ndarray | str:
     try:
         result: np.ndarray | str = memory_unit_ranking(model, layer=layer)
     except ValueError as err:
-        result = str(err).splitlines()[0]
+        result = first_line(err)
     with _lock:
         _rankings.setdefault(model, {})[_layer(model, layer)] = result
     return result

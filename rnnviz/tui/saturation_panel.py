@@ -17,6 +17,7 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from ..cells import GATE_NAMES, SIGMOID_GATES
+from ..errors import first_line
 from ..model import Model
 from ..saturation import HIGH, LOW, Saturation, SaturationPlot, corpus_saturation, gate_saturation
 from ..trace import Trace
@@ -100,7 +101,7 @@ class SaturationPanel(Static, can_focus=False):
                 else:
                     results.append((name, self._corpus_result(model, layer)))
             except ValueError as err:  # e.g. a model whose vocabulary cannot read the demo corpus
-                results.append((name, str(err).splitlines()[0]))
+                results.append((name, first_line(err)))
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show, results, key)
 

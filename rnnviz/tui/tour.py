@@ -27,6 +27,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
+from ..errors import first_line
 from .flow_panel import FlowPanel
 from .modelview import ModelView
 from .panel import ModelPanel
@@ -169,7 +170,7 @@ class TourScreen(ModalScreen[Explore | None]):
             if not _finished:
                 _finished.extend(measured)
         except (ValueError, OSError) as err:  # e.g. bundled models missing from a broken install
-            message = str(err).splitlines()[0] if str(err) else type(err).__name__
+            message = first_line(err)
             self.app.call_from_thread(self.notify, f"the tour cannot measure: {message}", severity="error")
 
     def _arrived(self, step: TourStep) -> None:
