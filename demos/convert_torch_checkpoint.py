@@ -72,7 +72,7 @@ def main() -> int:
     if rnn_type == "Transformer":
         print("This is a Transformer model: rnnviz shows RNN, LSTM and GRU models.", file=sys.stderr)
         return 1
-    vocab = corpus_vocab(args.data) if args.data else rnnviz.weights.read_vocab(args.vocab)
+    vocab = corpus_vocab(args.data) if args.data else rnnviz.io.weights.read_vocab(args.vocab)
     metadata = {"vocab": json.dumps(vocab, ensure_ascii=False), "converted_from": args.checkpoint.name}
     if rnn_type in CELLS:
         metadata["cell"] = CELLS[rnn_type]

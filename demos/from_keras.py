@@ -21,7 +21,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import keras  # noqa: E402 - the backend is chosen before the import
 
-from rnnviz.corpus import token_stream  # noqa: E402
+from rnnviz.training.corpus import token_stream  # noqa: E402
 
 LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simple_rnn": keras.layers.SimpleRNN}
 
@@ -36,7 +36,6 @@ class TimeBudget(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if time.monotonic() - self.start > self.seconds:
             self.model.stop_training = True
-
 
 
 def main() -> None:

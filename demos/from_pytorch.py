@@ -18,7 +18,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from rnnviz.corpus import token_stream
+from rnnviz.training.corpus import token_stream
 
 
 class RNNModel(nn.Module):
@@ -36,7 +36,6 @@ class RNNModel(nn.Module):
     def forward(self, ids: torch.Tensor, hidden=None):
         output, hidden = self.rnn(self.encoder(ids), hidden)
         return self.decoder(output), hidden
-
 
 
 def detach(hidden):

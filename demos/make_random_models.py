@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 import rnnviz
-from rnnviz.cells import GATE_COUNT
-from rnnviz.corpus import demo_vocab
+from rnnviz.core.cells import GATE_COUNT
+from rnnviz.training.corpus import demo_vocab
 
 EMBEDDING, HIDDEN = 32, 64
 

@@ -20,8 +20,8 @@ import torch
 from safetensors.torch import save_file, save_model
 from torch import nn
 
-from rnnviz.corpus import DEMO_SENTENCE, demo_vocab
-from rnnviz.vocab import Vocab, tokenize
+from rnnviz.core.vocab import Vocab, tokenize
+from rnnviz.training.corpus import DEMO_SENTENCE, demo_vocab
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "weights"
 VOCAB = demo_vocab()

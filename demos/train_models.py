@@ -5,7 +5,7 @@
     python demos/train_models.py --only rnn --seeds 3 --out /tmp/models --candidates /tmp/seeds
     python demos/train_models.py --recipe reference --out /tmp/models   # no curriculum, for comparison
 
-All three share one recipe, one vocabulary (rnnviz.corpus.demo_vocab()) and the same generated
+All three share one recipe, one vocabulary (rnnviz.training.corpus.demo_vocab()) and the same generated
 sentences: embedding 32, hidden 64, one layer, Adam, global gradient norm clipped to 1, batch 32,
 and a curriculum of five stages from short sentences (the subject a few words before "it") to long
 ones (up to ~90 words), with the learning rate lowered for the long stages. Sentences long from the
@@ -50,10 +50,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # 
 from rich.table import Table  # noqa: E402
 
 import rnnviz  # noqa: E402
-from rnnviz import corpus, span  # noqa: E402
-from rnnviz.train import Progress as TrainProgress  # noqa: E402
-from rnnviz.train import TrainConfig, Trainer  # noqa: E402
-from rnnviz.weights import bundled_path  # noqa: E402
+from rnnviz.analysis import span  # noqa: E402
+from rnnviz.io.weights import bundled_path  # noqa: E402
+from rnnviz.training import corpus  # noqa: E402
+from rnnviz.training.train import Progress as TrainProgress  # noqa: E402
+from rnnviz.training.train import TrainConfig, Trainer  # noqa: E402
 
 MODELS = {"rnn": "rnn_tanh", "lstm": "lstm", "gru": "gru"}
 # Validation sentences: above every training seed, below span's held-out seeds (bucket k uses seed + k).
@@ -164,7 +165,7 @@ def train_one(
             if result.interrupted:
                 raise KeyboardInterrupt
     return trainer.export(
-        corpus="rnnviz.corpus.generate, stage k with seed k + 1 (see stages and recipe)",
+        corpus="rnnviz.training.corpus.generate, stage k with seed k + 1 (see stages and recipe)",
         recipe=json.dumps(
             {"name": recipe, "stages": [asdict(stage) for stage in stages], "unk_rate": unk_rate}
         ),

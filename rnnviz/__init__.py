@@ -5,14 +5,14 @@ model = rnnviz.load("lstm")
 trace = model.run("the cat sat on the mat because it was tired and it meowed .")
 """
 
-from .corpus import DEMO_SENTENCE
-from .counterfactual import counterfactual
-from .errors import WeightsError
-from .flow import gradient_flow
-from .memory import links
-from .model import Model
-from .trace import Trace
-from .weights import load, save
+from rnnviz.analysis.counterfactual import counterfactual
+from rnnviz.analysis.flow import gradient_flow
+from rnnviz.analysis.links import links
+from rnnviz.core.model import Model
+from rnnviz.core.trace import Trace
+from rnnviz.errors import WeightsError
+from rnnviz.io.weights import load, save
+from rnnviz.training.corpus import DEMO_SENTENCE
 
 __all__ = [
     "DEMO_SENTENCE",

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from rnnviz import Model
-from rnnviz.cells import GATE_COUNT
-from rnnviz.model import layer_names, parse_cell
+from rnnviz.core.cells import GATE_COUNT
+from rnnviz.core.model import layer_names, parse_cell
 
 CELL_TYPES = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 # Real words first so tests can type sentences; filler tokens make up any larger vocabulary.

@@ -13,7 +13,7 @@ import pytest
 from safetensors import safe_open
 
 from rnnviz import Model
-from rnnviz.model import softmax
+from rnnviz.core.model import softmax
 
 FIXTURE = Path(__file__).parent / "fixtures" / "torch_cells.safetensors"
 TOLERANCE = {"float64": 1e-5, "float32": 1e-4}

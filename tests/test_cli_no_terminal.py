@@ -15,7 +15,10 @@ def _rnnviz() -> list[str]:
 def test_rnnviz_in_a_pipe_prints_the_picture_and_exits():
     done = subprocess.run(
         [*_rnnviz(), "gru", "--text", "the dog slept and it barked ."],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert "not a terminal" in done.stderr

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rnnviz.corpus import (
+from rnnviz.core.vocab import tokenize
+from rnnviz.training.corpus import (
     ADJECTIVES,
     ANIMALS,
     PLACES,
@@ -19,7 +20,6 @@ from rnnviz.corpus import (
     sound_ids,
     write_corpus,
 )
-from rnnviz.vocab import tokenize
 
 ALL_SOUNDS = {sound for sounds in SOUNDS.values() for sound in sounds}
 BUCKETS = [(lo, lo + 9) for lo in range(0, 70, 10)]
@@ -155,7 +155,7 @@ def test_sound_ids_name_each_animals_sounds():
 
 
 def test_token_stream_reads_back_as_the_sentences_each_ended_by_eos():
-    from rnnviz.corpus import generate, token_stream
+    from rnnviz.training.corpus import generate, token_stream
 
     words, ids = token_stream(5, seed=3)
     assert words[0] == "<unk>" and len(set(words)) == len(words)

@@ -8,7 +8,7 @@ from conftest import CELL_TYPES, random_model
 
 import rnnviz
 from rnnviz import Model
-from rnnviz.counterfactual import ablate, compare_predictions, counterfactual, state_difference
+from rnnviz.analysis.counterfactual import ablate, compare_predictions, counterfactual, state_difference
 
 SENTENCE = "the cat sat on the mat , it was the cat ."
 

@@ -10,9 +10,9 @@ from conftest import random_model
 from rich.console import Console
 
 import rnnviz
-from rnnviz.cells import run_layer
-from rnnviz.flow import FlowCurve, compare_flow, flow_curve, gradient_flow, layer_flow
-from rnnviz.flowplot import FlowPlot
+from rnnviz.analysis.flow import FlowCurve, compare_flow, flow_curve, gradient_flow, layer_flow
+from rnnviz.core.cells import run_layer
+from rnnviz.render.flowplot import FlowPlot
 
 SENTENCE = "the cat sat on the mat it was the dog"
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import rnnviz
-from rnnviz.corpus import generate_at_distance
-from rnnviz.flow import FlowCurve, flow_curve
+from rnnviz.analysis.flow import FlowCurve, flow_curve
+from rnnviz.training.corpus import generate_at_distance
 
 DISTANCE = 40  # words between the subject and the last "it": far beyond the short sentences' reach
 BAND = range(25, 36)  # distances compared: a band, so one word's quirk cannot decide

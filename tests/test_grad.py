@@ -1,4 +1,4 @@
-"""rnnviz.grad beyond the training loss: cotangents given as {t: (B, H)} maps, on the cell state too,
+"""rnnviz.core.grad beyond the training loss: cotangents given as {t: (B, H)} maps, on the cell state too,
 gradients w.r.t. the initial state, and one recorded sentence carrying many cotangents at once."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from conftest import CELL_TYPES
 
-from rnnviz.cells import GATE_COUNT, LayerWeights, run_layer
-from rnnviz.grad import layer_backward
-from rnnviz.model import parse_cell
+from rnnviz.core.cells import GATE_COUNT, LayerWeights, run_layer
+from rnnviz.core.grad import layer_backward
+from rnnviz.core.model import parse_cell
 
 STEPS, BATCH, INPUTS, HIDDEN = 5, 2, 3, 4
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import rnnviz
-from rnnviz.corpus import ANIMALS, HELD_OUT_SEED, generate
-from rnnviz.memory import link_rows
+from rnnviz.analysis.links import link_rows
+from rnnviz.training.corpus import ANIMALS, HELD_OUT_SEED, generate
 
 SENTENCES = 150
 REQUIRED = 0.95

@@ -11,9 +11,10 @@ import pytest
 from conftest import CELL_TYPES, random_model
 
 import rnnviz
-from rnnviz import Model, memory
-from rnnviz.memory import embedding_gradient, integrated_gradients, link_rows, links
-from rnnviz.model import softmax
+from rnnviz import Model
+from rnnviz.analysis import links as memory
+from rnnviz.analysis.links import embedding_gradient, integrated_gradients, link_rows, links
+from rnnviz.core.model import softmax
 
 IDS = np.array([5, 6, 7, 8, 4, 9, 0, 11, 12, 5, 6])  # includes <unk> (id 0) at position 6
 METHODS_FOR = {cell: ("occlusion", "gradient", "integrated") for cell in CELL_TYPES}

@@ -7,10 +7,11 @@ import pytest
 from conftest import random_model
 from rich.text import Text
 
+from rnnviz.analysis.links import link_rows, top_links
 from rnnviz.cli import main
-from rnnviz.colors import LEVELS, SEQUENTIAL
-from rnnviz.memory import link_rows, links_section, top_links
-from rnnviz.render import RenderOptions
+from rnnviz.render.colors import LEVELS, SEQUENTIAL
+from rnnviz.render.links import links_section
+from rnnviz.render.picture import RenderOptions
 
 TEXT = "the cat that the dog chased sat on the mat because it"
 

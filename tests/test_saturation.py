@@ -10,14 +10,14 @@ from conftest import random_model
 from rich.console import Console
 
 from rnnviz import Trace
-from rnnviz import corpus as corpus_module
-from rnnviz.saturation import (
+from rnnviz.analysis.saturation import (
     GateSaturation,
     Saturation,
-    SaturationPlot,
     corpus_saturation,
     gate_saturation,
 )
+from rnnviz.render.saturation import SaturationPlot
+from rnnviz.training import corpus as corpus_module
 
 HIDDEN = 4
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import rnnviz
+from rnnviz.analysis.span import CHANCE, DEFAULT_BUCKETS, animal_scores, linked, span
 from rnnviz.cli import main
-from rnnviz.corpus import ANIMALS, SOUNDS, demo_vocab, generate, generate_at_distance
-from rnnviz.model import Model
-from rnnviz.span import CHANCE, DEFAULT_BUCKETS, animal_scores, linked, span
+from rnnviz.core.model import Model
+from rnnviz.training.corpus import ANIMALS, SOUNDS, demo_vocab, generate, generate_at_distance
 
 VOCAB = demo_vocab()
 N = 60

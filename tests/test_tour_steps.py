@@ -12,13 +12,15 @@ import pytest
 from conftest import random_weights
 
 import rnnviz
-from rnnviz import corpus, memory, span
-from rnnviz.counterfactual import counterfactual, state_difference
-from rnnviz.flow import gradient_flow
-from rnnviz.model import Model
-from rnnviz.saturation import corpus_saturation
-from rnnviz.tui import tour_steps
-from rnnviz.tui.tour_steps import Models, TourStep, build_steps, choose_long_sentence, percent
+from rnnviz.analysis import links as memory
+from rnnviz.analysis import span
+from rnnviz.analysis.counterfactual import counterfactual, state_difference
+from rnnviz.analysis.flow import gradient_flow
+from rnnviz.analysis.saturation import corpus_saturation
+from rnnviz.core.model import Model
+from rnnviz.training import corpus
+from rnnviz.tui.state import tour_steps
+from rnnviz.tui.state.tour_steps import Models, TourStep, build_steps, choose_long_sentence, percent
 
 
 @pytest.fixture(scope="module")

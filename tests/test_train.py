@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import rnnviz
-from rnnviz.train import (
+from rnnviz.training.train import (
     Adam,
     TrainConfig,
     Trainer,

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import rnnviz
-from rnnviz.corpus import HELD_OUT_SEED, TRAIN_SEED_LIMIT
-from rnnviz.span import DEFAULT_BUCKETS, span
-from rnnviz.weights import bundled_path
+from rnnviz.analysis.span import DEFAULT_BUCKETS, span
+from rnnviz.io.weights import bundled_path
+from rnnviz.training.corpus import HELD_OUT_SEED, TRAIN_SEED_LIMIT
 
 SCRIPT = Path(__file__).parent.parent / "demos" / "train_models.py"
 

@@ -9,8 +9,8 @@ import random
 import pytest
 
 import rnnviz
-from rnnviz.corpus import ADJECTIVES, GLUE, HELD_OUT_SEED, PLACES, SOUNDS, Sentence, generate, parse
-from rnnviz.span import animal_scores, linked
+from rnnviz.analysis.span import animal_scores, linked
+from rnnviz.training.corpus import ADJECTIVES, GLUE, HELD_OUT_SEED, PLACES, SOUNDS, Sentence, generate, parse
 
 SENTENCES = 300
 SEED = HELD_OUT_SEED + 300  # held out: neither training nor validation sentences

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import rnnviz
-from rnnviz import train_cli
 from rnnviz.cli import main
+from rnnviz.cli import train as train_cli
 
 LINES = [
     "The cat sat and it meowed.",
@@ -85,7 +85,7 @@ def test_ctrl_c_before_the_first_step_saves_nothing(
         raise KeyboardInterrupt
 
     # The callback runs after each step, so stop the step itself.
-    monkeypatch.setattr(rnnviz.train.Trainer, "step", interrupt)
+    monkeypatch.setattr(rnnviz.training.train.Trainer, "step", interrupt)
     out = tmp_path / "none.safetensors"
     assert main(["train", str(corpus), "-o", str(out), *FAST]) == 130
     assert "nothing saved" in capsys.readouterr().out

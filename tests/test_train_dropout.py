@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import rnnviz
-from rnnviz import train as train_module
 from rnnviz.cli import main
-from rnnviz.train import TrainConfig, Trainer, drop_words, make_batch, make_batches
+from rnnviz.training import train as train_module
+from rnnviz.training.train import TrainConfig, Trainer, drop_words, make_batch, make_batches
 
 VOCAB = ["<unk>", "<eos>", ".", "the", "cat", "dog", "sat", "and", "it", "meowed", "barked", "slept"]
 SENTENCES = [

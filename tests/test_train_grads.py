@@ -8,7 +8,7 @@ import pytest
 from conftest import CELL_TYPES, make_vocab, random_weights
 
 from rnnviz import Model
-from rnnviz.train import loss_and_grads, make_batch
+from rnnviz.training.train import loss_and_grads, make_batch
 
 VOCAB = 11
 # Lengths 6, 3 and 5: padding after the short sentences must neither add loss nor gradient.

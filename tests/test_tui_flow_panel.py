@@ -1,5 +1,5 @@
 """Pilot tests of the gradient-flow (`g`) and gate-saturation (`G`) panels: each key cycles its modes,
-the curves and scatters drawn are those of rnnviz.gradient_flow and rnnviz.saturation for what is on
+the curves and scatters drawn are those of rnnviz.gradient_flow and rnnviz.analysis.saturation for what is on
 screen, and they follow the cursor, the model and compare mode."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ pytest.importorskip("textual")
 from tui_driver import drive, hold_key, press, settle  # noqa: E402
 
 import rnnviz  # noqa: E402
-from rnnviz.flow import gradient_flow  # noqa: E402
-from rnnviz.saturation import Saturation, corpus_saturation, gate_saturation  # noqa: E402
+from rnnviz.analysis.flow import gradient_flow  # noqa: E402
+from rnnviz.analysis.saturation import Saturation, corpus_saturation, gate_saturation  # noqa: E402
 from rnnviz.tui.app import make_app  # noqa: E402
-from rnnviz.tui.saturation_panel import CORPUS_SEED, CORPUS_SENTENCES, RNN_NOTE  # noqa: E402
 from rnnviz.tui.story import STRIP_ID, StoryStrip  # noqa: E402
+from rnnviz.tui.widgets.saturation_panel import CORPUS_SEED, CORPUS_SENTENCES, RNN_NOTE  # noqa: E402
 
 
 def strip(app) -> StoryStrip:
@@ -159,7 +159,7 @@ def test_flow_and_saturation_keys_are_off_under_a_dialog_and_in_the_palette():
 
 
 def test_keys_pressed_during_a_computation_replace_it_instead_of_piling_up(monkeypatch):
-    from rnnviz.tui import flow_panel
+    from rnnviz.tui.widgets import flow_panel
 
     computed = []
     exact = flow_panel.cursor_flow

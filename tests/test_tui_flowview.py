@@ -8,9 +8,9 @@ import pytest
 from conftest import random_model
 
 import rnnviz
-from rnnviz.cells import GATE_COUNT
-from rnnviz.flow import gradient_flow
-from rnnviz.tui.flowview import (
+from rnnviz.analysis.flow import gradient_flow
+from rnnviz.core.cells import GATE_COUNT
+from rnnviz.tui.state.flowview import (
     FLOW_BUDGET,
     MAX_WINDOW,
     MIN_WINDOW,
@@ -92,7 +92,7 @@ def test_probes_estimate_the_flow():
 
 
 def test_curves_are_told_rnn_lstm_gru():
-    from rnnviz.tui.flowview import FlowSource
+    from rnnviz.tui.state.flowview import FlowSource
 
     sources = [
         FlowSource(name, rnnviz.load(name), rnnviz.load(name).run("the cat", decode=False))

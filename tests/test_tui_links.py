@@ -15,19 +15,17 @@ from conftest import random_model  # noqa: E402
 from tui_driver import drive, hold_key, press, send_key, settle  # noqa: E402
 
 from rnnviz import DEMO_SENTENCE  # noqa: E402
-from rnnviz.corpus import ANIMALS  # noqa: E402
-from rnnviz.memory import DEFAULT_WINDOW, link_rows, methods_for, top_links  # noqa: E402
+from rnnviz.analysis.links import DEFAULT_WINDOW, link_rows, methods_for, top_links  # noqa: E402
+from rnnviz.analysis.units import memory_unit_ranking  # noqa: E402
+from rnnviz.io.weights import bundled_path, load  # noqa: E402
+from rnnviz.training.corpus import ANIMALS  # noqa: E402
 from rnnviz.tui.app import RnnvizApp, make_app  # noqa: E402
-from rnnviz.tui.linkcache import MIN_WINDOW, LinkCache, link_window, row_cost  # noqa: E402
-from rnnviz.units import memory_unit_ranking  # noqa: E402
-from rnnviz.weights import bundled_path, load  # noqa: E402
+from rnnviz.tui.state.linkcache import MIN_WINDOW, LinkCache, link_window, row_cost  # noqa: E402
 
 DEMO_TOKENS = DEMO_SENTENCE.split()
 LAST_IT = len(DEMO_TOKENS) - 3
 # The subject is named first, another animal after it: the links must point past the nearer one.
 DISTRACTOR = "the cat that the dog chased sat on the mat because it was tired and it meowed ."
-
-
 
 
 async def go_to(pilot, position: int) -> None:

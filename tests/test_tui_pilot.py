@@ -15,18 +15,16 @@ from textual.app import App  # noqa: E402
 from tui_driver import drive, press, settle  # noqa: E402
 
 from rnnviz import DEMO_SENTENCE  # noqa: E402
-from rnnviz.colors import DIVERGING, diverging_index  # noqa: E402
-from rnnviz.tui import modelview  # noqa: E402
+from rnnviz.render.colors import DIVERGING, diverging_index  # noqa: E402
 from rnnviz.tui.app import ACTIONS, RnnvizApp, make_app  # noqa: E402
 from rnnviz.tui.commands import ActionCommands  # noqa: E402
-from rnnviz.tui.edit import EditScreen  # noqa: E402
-from rnnviz.tui.heatmap import StateHeatmap  # noqa: E402
-from rnnviz.tui.help import HelpScreen  # noqa: E402
-from rnnviz.tui.sentence import SentenceBar  # noqa: E402
+from rnnviz.tui.screens.edit import EditScreen  # noqa: E402
+from rnnviz.tui.screens.help import HelpScreen  # noqa: E402
+from rnnviz.tui.state import modelview  # noqa: E402
+from rnnviz.tui.widgets.heatmap import StateHeatmap  # noqa: E402
+from rnnviz.tui.widgets.sentence import SentenceBar  # noqa: E402
 
 DEMO_TOKENS = DEMO_SENTENCE.split()
-
-
 
 
 def screen_text(app: RnnvizApp) -> str:
@@ -483,8 +481,8 @@ def test_a_1024_unit_1000_word_heatmap_scrolls_to_its_last_unit_and_word():
 
 def test_a_crash_inside_the_app_exits_non_zero(monkeypatch, capsys):
     from rnnviz import cli
+    from rnnviz.cli import view as launch
     from rnnviz.tui import app as app_module
-    from rnnviz.tui import launch
 
     monkeypatch.setattr(launch, "has_terminal", lambda: True)  # pytest's stdin is not a terminal
 

@@ -15,7 +15,7 @@ import textual.screen  # noqa: E402
 from tui_driver import send_key  # noqa: E402
 
 from rnnviz.tui.app import ACTIONS, make_app  # noqa: E402
-from rnnviz.tui.edit import EditScreen  # noqa: E402
+from rnnviz.tui.screens.edit import EditScreen  # noqa: E402
 
 # Opening and closing a dialog restyles and lays out the whole screen (~0.1 s each): the storm opens
 # dialogs less often and closes them sooner, so it spends its keys on the main screen.

@@ -12,18 +12,16 @@ pytest.importorskip("textual")
 from tui_driver import drive, press  # noqa: E402
 
 from rnnviz import DEMO_SENTENCE  # noqa: E402
-from rnnviz.tui.ablation import AblationPanel  # noqa: E402
 from rnnviz.tui.app import make_app  # noqa: E402
-from rnnviz.tui.swap import SwapDialog, SwapScreen, strip_line  # noqa: E402
+from rnnviz.tui.screens.swap import SwapDialog, SwapScreen, strip_line  # noqa: E402
+from rnnviz.tui.widgets.ablation import AblationPanel  # noqa: E402
 
-# rnnviz.counterfactual is also the name of a function in rnnviz's namespace.
-counterfactual = importlib.import_module("rnnviz.counterfactual")
+# rnnviz.analysis.counterfactual is also the name of a function in rnnviz's namespace.
+counterfactual = importlib.import_module("rnnviz.analysis.counterfactual")
 
 DEMO_TOKENS = DEMO_SENTENCE.split()
 LAST_IT = len(DEMO_TOKENS) - 3
 CAT_SOUNDS, DOG_SOUNDS = ("meowed", "purred"), ("barked", "growled")
-
-
 
 
 def sound_share(probs: np.ndarray, vocab: list[str], sounds: tuple[str, ...]) -> float:
@@ -53,7 +51,7 @@ def test_swapping_cat_for_dog_moves_the_prediction_after_the_last_it_to_a_dog_so
         rows = screen.predictions.rows()
         assert rows == counterfactual.compare_predictions(swap.original, swap.swapped, LAST_IT, 5)[:5]
         assert {word for word, _, _ in rows} >= {*CAT_SOUNDS, *DOG_SOUNDS}
-        # The state difference from the swapped word on, as computed by rnnviz.counterfactual.
+        # The state difference from the swapped word on, as computed by rnnviz.analysis.counterfactual.
         expected = counterfactual.state_difference(swap.original, swap.swapped, 1)
         assert np.allclose(screen.heatmap.values, expected.per_unit, atol=1e-6)
         assert screen.heatmap.tokens == ["dog", *DEMO_TOKENS[2:]]

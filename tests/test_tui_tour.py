@@ -16,15 +16,14 @@ pytest.importorskip("textual")
 from tui_driver import drive, press, settle  # noqa: E402
 
 import rnnviz  # noqa: E402
-from rnnviz import corpus, memory  # noqa: E402
-from rnnviz.flow import gradient_flow  # noqa: E402
+from rnnviz.analysis import links as memory  # noqa: E402
+from rnnviz.analysis.flow import gradient_flow  # noqa: E402
+from rnnviz.training import corpus  # noqa: E402
 from rnnviz.tui.app import make_app  # noqa: E402
-from rnnviz.tui.tour import TourScreen, TourSentence, open_tour  # noqa: E402
-from rnnviz.tui.tour_steps import TOTAL, percent  # noqa: E402
+from rnnviz.tui.screens.tour import TourScreen, TourSentence, open_tour  # noqa: E402
+from rnnviz.tui.state.tour_steps import TOTAL, percent  # noqa: E402
 
 MODELS = ["lstm", "lstm", "lstm", "rnn", "lstm", "gru"]
-
-
 
 
 def screen_text(app) -> str:

@@ -14,7 +14,7 @@ pytest.importorskip("textual")
 pytest.importorskip("pytest_textual_snapshot")
 
 from rnnviz.tui.app import make_app  # noqa: E402
-from rnnviz.tui.tour_steps import TOTAL  # noqa: E402
+from rnnviz.tui.state.tour_steps import TOTAL  # noqa: E402
 
 SIZE = (120, 40)
 

@@ -7,9 +7,9 @@ import pytest
 
 import rnnviz
 from rnnviz import Model
+from rnnviz.analysis.units import demo_sentences, memory_unit_ranking, score_units, states_at_it
 from rnnviz.cli import main
-from rnnviz.corpus import ANIMALS, demo_vocab, parse
-from rnnviz.units import demo_sentences, memory_unit_ranking, score_units, states_at_it
+from rnnviz.training.corpus import ANIMALS, demo_vocab, parse
 
 
 def first_animal_lstm() -> Model:
@@ -72,7 +72,7 @@ def test_probe_accuracy_is_measured_on_held_out_sentences(monkeypatch: pytest.Mo
     subjects = np.array([ANIMALS.index(s.subject) for s in sentences], dtype=float)
     values = np.stack([subjects, rng.normal(size=len(subjects)), subjects.copy()], axis=1)
     values[1::2, 2] = rng.permutation(subjects[1::2])
-    monkeypatch.setattr("rnnviz.units.states_at_it", lambda *args, **kwargs: values)
+    monkeypatch.setattr("rnnviz.analysis.units.states_at_it", lambda *args, **kwargs: values)
     scores = score_units(first_animal_lstm(), sentences)
     assert scores.accuracy[0] == 1.0
     assert scores.accuracy[1] < 0.35 and scores.accuracy[2] < 0.35

@@ -7,7 +7,7 @@ import pytest
 from conftest import random_model, random_weights
 
 from rnnviz import Model
-from rnnviz.vocab import Vocab, split_text, tokenize
+from rnnviz.core.vocab import Vocab, split_text, tokenize
 
 
 @pytest.mark.parametrize(

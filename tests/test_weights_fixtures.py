@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import rnnviz
-from rnnviz.corpus import demo_vocab
+from rnnviz.training.corpus import demo_vocab
 
 FIXTURES = Path(__file__).parent / "fixtures" / "weights"
 TOLERANCE = {"float64": 1e-5, "float32": 1e-4}

@@ -23,7 +23,7 @@ from safetensors.numpy import save_file
 
 import rnnviz
 from rnnviz import WeightsError
-from rnnviz.inspect import inspect_file, render
+from rnnviz.cli.inspect import inspect_file, render
 
 FIXTURES = Path(__file__).parent / "fixtures" / "weights"
 FUZZ = settings(deadline=None, max_examples=400, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,8 +10,8 @@ from conftest import make_vocab, random_weights
 from safetensors.numpy import save_file
 
 import rnnviz
-from rnnviz.formats.keras_paths import layers_from_paths, looks_like_keras_paths
-from rnnviz.formats.torch_names import from_torch_names, infer_cell
+from rnnviz.io.formats.keras_paths import layers_from_paths, looks_like_keras_paths
+from rnnviz.io.formats.torch_names import from_torch_names, infer_cell
 
 
 def rename(weights: dict[str, np.ndarray], mapping: dict[str, str]) -> dict[str, np.ndarray]:

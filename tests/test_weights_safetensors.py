@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from safetensors.numpy import load_file, save_file
 
-from rnnviz.formats.safetensors_file import read_safetensors
+from rnnviz.io.formats.safetensors_file import read_safetensors
 
 DTYPES = st.sampled_from(
     [np.float64, np.float32, np.float16, np.int64, np.int32, np.int8, np.uint8, np.bool_]

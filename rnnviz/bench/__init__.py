@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .goals import check
-from .machine import describe
-from .sections import DEFAULT, SECTIONS, SINGLE, SINGLE_THREAD_ENV, parse_only
+from rnnviz.bench.goals import check
+from rnnviz.bench.machine import describe
+from rnnviz.bench.sections import DEFAULT, SECTIONS, SINGLE, SINGLE_THREAD_ENV, parse_only
 
 REPEATS = {"quick": 3, "default": 9, "full": 7}
 
@@ -64,7 +64,7 @@ def command(args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
-        from .report import render
+        from rnnviz.bench.report import render
 
         console = Console()
         if not console.is_terminal:  # piped into a file or a README: room for the widest table

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from .models import random_model, random_words
-from .sections import SINGLE
-from .timing import time_blocks, time_rounds
-from .torchside import TorchTwin, import_torch
+from rnnviz.bench.models import random_model, random_words
+from rnnviz.bench.sections import SINGLE
+from rnnviz.bench.timing import time_blocks, time_rounds
+from rnnviz.bench.torchside import TorchTwin, import_torch
 
 CELLS = ("lstm", "gru", "rnn")
 VOCAB_SIZE = 1000

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .forward import HEADLINE
-from .keypress import LARGE
-from .links import SIZES as LINK_SIZES
-from .longtext import WORDS
-from .sections import DEFAULT, SINGLE
+from rnnviz.bench.forward import HEADLINE
+from rnnviz.bench.keypress import LARGE
+from rnnviz.bench.links import SIZES as LINK_SIZES
+from rnnviz.bench.longtext import WORDS
+from rnnviz.bench.sections import DEFAULT, SINGLE
 
 MODE_LABEL = {SINGLE: "1 thread", DEFAULT: "default threads"}
 

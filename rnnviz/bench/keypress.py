@@ -1,6 +1,6 @@
 """Keypress → repainted frame in the TUI, headless.
 
-Two figures per model. "back to back" is the TUI's own probe (rnnviz.tui.latency): each key is sent
+Two figures per model. "back to back" is the TUI's own probe (rnnviz.bench.latency): each key is sent
 right after the previous key's frame, so it also waits out most of Textual's 60 Hz frame period (the
 screen repaints on a fixed 1/60 s grid). "typing" sends each key at a random moment of that cycle, as
 a person's keys arrive; it is the figure the goal is checked against. Both stop the clock when the
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from time import perf_counter
 from typing import Any
 
-from ..corpus import demo_vocab
-from .models import corpus_words, random_model
+from rnnviz.bench.models import corpus_words, random_model
+from rnnviz.training.corpus import demo_vocab
 
 SIZE = (120, 40)  # terminal columns × rows
 # Large case of issue 9 (units × words), and a small stand-in for --quick.
@@ -28,8 +28,8 @@ FRAME_TIMEOUT = 2.0
 
 
 def run(scope: str, repeats: int, threads: str) -> dict[str, Any]:
-    from ..tui.app import make_app  # Textual only here
-    from ..tui.latency import keypress_latencies
+    from rnnviz.bench.latency import keypress_latencies
+    from rnnviz.tui.app import make_app  # Textual only here
 
     # Words stepped right and back per sweep, and sweeps: enough keys (~90 demo, ~70 large) that the
     # median moves little between runs; the large model's setup (a 1,000-word run) dominates its time.
@@ -64,7 +64,7 @@ async def typing_latencies(
 
     phase = random.Random(0)
     frames: list[float] = []
-    show = app._display  # the app's frame output (private, as in rnnviz.tui.latency)
+    show = app._display  # the app's frame output (private, as in rnnviz.bench.latency)
 
     def display(screen: Any, update: Any) -> None:
         show(screen, update)

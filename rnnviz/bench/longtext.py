@@ -13,8 +13,8 @@ import tracemalloc
 from time import perf_counter
 from typing import Any
 
-from ..weights import load
-from .models import corpus_words
+from rnnviz.bench.models import corpus_words
+from rnnviz.io.weights import load
 
 WORDS = {"default": 100_000, "quick": 10_000}
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..cells import GATE_COUNT
-from ..corpus import generate
-from ..model import Model, parse_cell
+from rnnviz.core.cells import GATE_COUNT
+from rnnviz.core.model import Model, parse_cell
+from rnnviz.training.corpus import generate
 
 
 def random_model(

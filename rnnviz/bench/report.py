@@ -8,9 +8,9 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .goals import MODE_LABEL
-from .machine import header_lines
-from .sections import DEFAULT, SECTIONS, SINGLE
+from rnnviz.bench.goals import MODE_LABEL
+from rnnviz.bench.machine import header_lines
+from rnnviz.bench.sections import DEFAULT, SECTIONS, SINGLE
 
 
 def render(report: dict[str, Any], console: Console) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..model import Model
+from rnnviz.core.model import Model
 
 
 def import_torch() -> ModuleType | None:

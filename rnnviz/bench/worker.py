@@ -9,8 +9,8 @@ import sys
 from collections.abc import Sequence
 from time import perf_counter
 
-from .machine import openblas_runtime
-from .sections import SECTIONS
+from rnnviz.bench.machine import openblas_runtime
+from rnnviz.bench.sections import SECTIONS
 
 
 def main(argv: Sequence[str] | None = None) -> int:

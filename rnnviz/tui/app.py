@@ -22,27 +22,27 @@ from textual.signal import Signal
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from ..corpus import DEMO_SENTENCE
-from ..errors import first_line
-from ..model import Model
-from ..weights import BUNDLED
-from .collector import QuietCollector
-from .commands import ActionCommands
-from .edit import EditScreen
-from .footer import KeysFooter
-from .heatmap import StateHeatmap
-from .help import HelpScreen
-from .legend import Legend
-from .memory_actions import MemoryActions
-from .modelview import ModelView, check_text, load_source, model_label
-from .panel import ModelPanel
-from .scrollsync import ScrollSync
-from .sentence import SentenceBar
-from .sorting import SORT_MODES, SortMode
-from .story import cycle_flow, cycle_saturation
-from .textutil import visible
-from .titlebar import TitleBar
-from .tour import open_tour
+from rnnviz.core.model import Model
+from rnnviz.errors import first_line
+from rnnviz.io.weights import BUNDLED
+from rnnviz.training.corpus import DEMO_SENTENCE
+from rnnviz.tui.collector import QuietCollector
+from rnnviz.tui.commands import ActionCommands
+from rnnviz.tui.memory_actions import MemoryActions
+from rnnviz.tui.screens.edit import EditScreen
+from rnnviz.tui.screens.help import HelpScreen
+from rnnviz.tui.screens.tour import open_tour
+from rnnviz.tui.state.modelview import ModelView, check_text, load_source, model_label
+from rnnviz.tui.state.sorting import SORT_MODES, SortMode
+from rnnviz.tui.story import cycle_flow, cycle_saturation
+from rnnviz.tui.widgets.footer import KeysFooter
+from rnnviz.tui.widgets.heatmap import StateHeatmap
+from rnnviz.tui.widgets.legend import Legend
+from rnnviz.tui.widgets.panel import ModelPanel
+from rnnviz.tui.widgets.scrollsync import ScrollSync
+from rnnviz.tui.widgets.sentence import SentenceBar
+from rnnviz.tui.widgets.textutil import visible
+from rnnviz.tui.widgets.titlebar import TitleBar
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18  # below this the app shows "make the window larger"
 DEFAULT_SIZE = (120, 40)  # headless runs (tests, screenshots) unless told otherwise

@@ -19,17 +19,17 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import Worker, get_current_worker
 
-from ..errors import first_line
-from ..memory import METHODS, methods_for
-from ..model import Model
-from .ablation import Ablation, silence
-from .linkcache import LINK_BUDGET, LinkCache, LinkJob, Row, link_window
-from .memorysort import by_memory, cached_ranking, compute_ranking
-from .swap import Swap, SwapDialog, SwapScreen, make_swap, swap_problem
+from rnnviz.analysis.links import METHODS, methods_for
+from rnnviz.core.model import Model
+from rnnviz.errors import first_line
+from rnnviz.tui.screens.swap import Swap, SwapDialog, SwapScreen, make_swap, swap_problem
+from rnnviz.tui.state.linkcache import LINK_BUDGET, LinkCache, LinkJob, Row, link_window
+from rnnviz.tui.state.memorysort import by_memory, cached_ranking, compute_ranking
+from rnnviz.tui.widgets.ablation import Ablation, silence
 
 if TYPE_CHECKING:
-    from .app import RnnvizApp
-    from .modelview import ModelView
+    from rnnviz.tui.app import RnnvizApp
+    from rnnviz.tui.state.modelview import ModelView
 
 DEFAULT_METHOD = METHODS[0]
 INSTANT_ROW = 2.5e7  # multiply-adds of a row computed on the keypress (~2 ms); costlier ones go to a worker

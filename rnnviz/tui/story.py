@@ -10,8 +10,8 @@ from __future__ import annotations
 from textual.app import App
 from textual.containers import Horizontal
 
-from .flow_panel import FlowWatcher
-from .saturation_panel import SaturationPanel
+from rnnviz.tui.widgets.flow_panel import FlowWatcher
+from rnnviz.tui.widgets.saturation_panel import SaturationPanel
 
 STRIP_ID = "story-strip"
 

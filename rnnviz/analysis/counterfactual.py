@@ -1,0 +1,205 @@
+"""Change one thing and watch what follows: swap a word (cat → dog), or silence some units.
+
+`counterfactual(model, text, position, new_word)` runs the sentence as typed and with one word
+replaced; `state_difference` says how the hidden state differs from that word on, per unit and per
+step, and whether the difference fades (a plain RNN forgets) or persists (an LSTM holds on).
+
+`ablate(model, text, units, from_position)` silences units as in Lakretz et al. (2019): from
+`from_position` on, after every step the chosen units of the layer's hidden state h (and, for an
+LSTM, of its cell state c) are set to zero, so they neither reach the decoder nor the next step.
+The gates a Trace records are those computed from the silenced state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnviz.core.cells import LayerWeights, run_layer
+from rnnviz.core.model import Model, softmax
+from rnnviz.core.trace import Trace
+from rnnviz.core.vocab import tokenize
+
+
+def _position(position: int, length: int, what: str = "position") -> int:
+    if isinstance(position, bool) or not isinstance(position, int | np.integer):
+        raise ValueError(f"{what} {position!r} is not a word position: give a whole number")
+    if not 0 <= position < length:
+        raise ValueError(
+            f"{what} {position} is out of range: the sentence has {length} words (0..{length - 1})"
+        )
+    return int(position)
+
+
+def counterfactual(
+    model: Model, text: str | Sequence[str], position: int, new_word: str
+) -> tuple[Trace, Trace]:
+    """(trace of the sentence as given, trace with the word at `position` replaced by `new_word`)."""
+    tokens, _ = model.encode(text)
+    position = _position(position, len(tokens))
+    words = tokenize(new_word) if isinstance(new_word, str) else []
+    if len(words) != 1:
+        raise ValueError(f"new word {new_word!r} must be exactly one word, like 'dog'")
+    if not model.vocab_index.known(words[0]):
+        raise ValueError(f"{new_word!r} is not in the model's vocabulary: swap in a word the model knows")
+    swapped = list(tokens)
+    swapped[position] = words[0]
+    return model.run(tokens), model.run(swapped)
+
+
+@dataclass
+class StateDifference:
+    """swapped − original state from the swapped word on."""
+
+    position: int  # the swapped word
+    tokens: list[str]  # the swapped sentence's words from `position` on
+    per_unit: np.ndarray  # (T − position, H)
+    norm: np.ndarray  # (T − position,): Euclidean norm of the difference at each step
+
+    @property
+    def persistence(self) -> float:
+        """The last step's difference over the difference at the swap: near 0 faded, 1 or more persists."""
+        first = float(self.norm[0])
+        return float(self.norm[-1]) / first if first > 0 else 0.0
+
+    @property
+    def lowest(self) -> float:
+        """The smallest difference after the swap, over the difference at the swap."""
+        first = float(self.norm[0])
+        return float(self.norm[1:].min()) / first if first > 0 and len(self.norm) > 1 else 0.0
+
+    def summary(self) -> str:
+        if float(self.norm[0]) == 0.0:
+            return "the swap changes nothing in this state"
+        if len(self.norm) == 1:
+            return "the swapped word is the last one: nothing follows to remember it"
+        share = self.persistence
+        verdict = "persists" if share >= 0.5 else "fades" if share >= 0.1 else "is almost forgotten"
+        return (
+            f"the difference {verdict}: at “{self.tokens[-1]}”, {len(self.tokens) - 1} words after the "
+            f"swap, it is {share:.0%} of its size at the swap (lowest on the way: {self.lowest:.0%})"
+        )
+
+
+def state_difference(
+    original: Trace, swapped: Trace, position: int, layer: int = -1, state: str = "hidden"
+) -> StateDifference:
+    """How the `state` ("hidden" or, for an LSTM, "cell") of `layer` differs from `position` on."""
+    if len(original) != len(swapped):
+        raise ValueError("the two traces have different lengths: compare a sentence with its swap")
+    position = _position(position, len(original))
+    if state == "hidden":
+        a, b = original.hidden, swapped.hidden
+    elif state == "cell":
+        if original.cell_state is None or swapped.cell_state is None:
+            raise ValueError("only an LSTM has a cell state: use state='hidden'")
+        a, b = original.cell_state, swapped.cell_state
+    else:
+        raise ValueError(f"unknown state {state!r}: use 'hidden' or 'cell'")
+    difference = (b[layer, position:] - a[layer, position:]).astype(np.float64)
+    return StateDifference(
+        position=position,
+        tokens=list(swapped.tokens[position:]),
+        per_unit=difference,
+        norm=np.linalg.norm(difference, axis=1),
+    )
+
+
+def compare_predictions(a: Trace, b: Trace, t: int, k: int = 5) -> list[tuple[str, float, float]]:
+    """(word, p in a, p in b) for the words in either trace's top k after token t, most likely first."""
+    if a.probs is None or b.probs is None or a.vocab is None:
+        raise ValueError("the traces carry no predictions: run the model with decode=True")
+    t = _position(t, min(len(a), len(b)))
+    words = {word for word, _ in a.top_next(t, k)} | {word for word, _ in b.top_next(t, k)}
+    index = {word: i for i, word in enumerate(a.vocab)}
+    rows = [(word, float(a.probs[t, index[word]]), float(b.probs[t, index[word]])) for word in words]
+    return sorted(rows, key=lambda row: -max(row[1], row[2]))
+
+
+def ablate(
+    model: Model,
+    text_or_ids: str | Sequence[str] | np.ndarray,
+    units: Iterable[int],
+    from_position: int = 0,
+    layer: int = -1,
+) -> Trace:
+    """The trace of the text with `units` of `layer` (default: the top one) silenced from a position on."""
+    if isinstance(text_or_ids, np.ndarray) and text_or_ids.dtype.kind in "iu":
+        ids = text_or_ids.astype(np.int64).reshape(-1)
+        if ids.size == 0 or ids.min() < 0 or ids.max() >= len(model.vocab):
+            raise ValueError(f"token ids must be between 0 and {len(model.vocab) - 1}")
+        tokens = [model.vocab[i] for i in ids]
+    else:
+        tokens, ids = model.encode(text_or_ids)
+    steps = len(ids)
+    from_position = _position(from_position, steps, "from_position")
+    if not -model.num_layers <= layer < model.num_layers:
+        raise ValueError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
+    layer %= model.num_layers
+    silenced = np.unique(np.asarray(list(units), dtype=np.int64))
+    if silenced.size and (silenced.min() < 0 or silenced.max() >= model.hidden_size):
+        raise ValueError(f"units must be between 0 and {model.hidden_size - 1}")
+
+    x = model.embedding[ids][:, None, :]  # (T, 1, E)
+    hidden, cells, gates = [], [], {name: [] for name in model.gate_names}
+    for k, weights in enumerate(model.layers):
+        if k != layer:
+            run = run_layer(model.cell, x, weights, nonlinearity=model.nonlinearity)
+            h, c, layer_gates = run.h[:, 0], (run.c[:, 0] if run.c is not None else None), run.gates
+            layer_gates = {name: value[:, 0] for name, value in layer_gates.items()}
+        else:
+            h, c, layer_gates = _run_silenced(model, x, weights, silenced, from_position)
+        hidden.append(h)
+        cells.append(c)
+        for name in model.gate_names:
+            gates[name].append(layer_gates[name])
+        x = h[:, None, :]
+    hidden_all = np.stack(hidden)
+    return Trace(
+        tokens=tokens,
+        ids=ids,
+        hidden=hidden_all,
+        cell_state=np.stack(cells) if model.cell == "lstm" else None,
+        gates={name: np.stack(values) for name, values in gates.items()},
+        probs=softmax(model.logits(hidden_all[-1])),
+        cell=model.cell,
+        vocab=model.vocab,
+    )
+
+
+def _run_silenced(
+    model: Model, x: np.ndarray, weights: LayerWeights, silenced: np.ndarray, start: int
+) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
+    """One layer over x (T, 1, In): as usual before `start`, then step by step with units zeroed."""
+    steps = x.shape[0]
+    h = np.zeros((steps, model.hidden_size), dtype=model.dtype)
+    c = np.zeros_like(h) if model.cell == "lstm" else None
+    gates = {name: np.zeros_like(h) for name in model.gate_names}
+    h_prev = c_prev = None
+    if start:
+        run = run_layer(model.cell, x[:start], weights, nonlinearity=model.nonlinearity)
+        h[:start] = run.h[:, 0]
+        if c is not None:
+            c[:start] = run.c[:, 0]
+        for name in model.gate_names:
+            gates[name][:start] = run.gates[name][:, 0]
+        h_prev = run.h[-1]
+        c_prev = run.c[-1] if run.c is not None else None
+    for t in range(start, steps):
+        run = run_layer(
+            model.cell, x[t : t + 1], weights, h0=h_prev, c0=c_prev, nonlinearity=model.nonlinearity
+        )
+        step_h = run.h[0].copy()  # (1, H)
+        step_h[:, silenced] = 0
+        h[t] = step_h[0]
+        h_prev = step_h
+        if c is not None:
+            step_c = run.c[0].copy()
+            step_c[:, silenced] = 0
+            c[t] = step_c[0]
+            c_prev = step_c
+        for name in model.gate_names:
+            gates[name][t] = run.gates[name][0, 0]
+    return h, c, gates

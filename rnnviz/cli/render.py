@@ -1,0 +1,93 @@
+"""`rnnviz render`: print or export a static picture of a model reading a sentence."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+from rnnviz.cli.options import add_weights_options
+from rnnviz.render.picture import RenderOptions, Section, picture
+from rnnviz.training.corpus import DEMO_SENTENCE
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "weights", nargs="?", default="lstm", help="weights file, or rnn | lstm | gru (default lstm)"
+    )
+    parser.add_argument("--text", default=DEMO_SENTENCE, help="the sentence to read")
+    add_weights_options(parser)
+    parser.add_argument("--layer", type=int, default=-1, help="which layer to draw (default: the top one)")
+    parser.add_argument(
+        "--at",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="show gates, predictions and links at word N (0-based, negative from the end; default: last)",
+    )
+    parser.add_argument("--svg", metavar="FILE", help="write the picture as SVG")
+    parser.add_argument("--html", metavar="FILE", help="write the picture as HTML")
+    parser.add_argument("--width", type=int, help="width in characters (default: the terminal's, or 100)")
+    parser.add_argument("--flow", action="store_true", help="add gradient flow at the last word (log)")
+    parser.add_argument(
+        "--compare", metavar="M1,M2", help="gradient flow of several models on the text, e.g. rnn,lstm,gru"
+    )
+    parser.add_argument("--gates", action="store_true", help="add gate saturation (LSTM, GRU) per unit")
+    parser.add_argument("--corpus", type=int, metavar="N", help="with --gates: over N demo sentences instead")
+    parser.add_argument(
+        "--links",
+        nargs="?",
+        const="occlusion",
+        choices=("occlusion", "integrated", "gradient", "retention"),
+        metavar="METHOD",
+        help="tint the words by how much the last word's prediction depends on them "
+        "(occlusion [default], integrated, gradient, retention)",
+    )
+
+
+def _story_sections(args: argparse.Namespace) -> list[Section]:
+    """Gradient flow (--flow, --compare) and gate saturation (--gates, --corpus), when asked for."""
+    sections: list[Section] = []
+    if args.flow or args.compare is not None:
+        from rnnviz.render.flowplot import flow_section
+
+        names = [n.strip() for n in (args.compare or "").split(",") if n.strip()]
+        if args.compare is not None and not names:
+            raise ValueError("--compare needs model names or files separated by commas, e.g. rnn,lstm,gru")
+        sections.append(flow_section(compare=names or None, position=args.at))
+    if args.corpus is not None and (args.corpus < 1 or not args.gates):
+        raise ValueError(f"--corpus {args.corpus}: use it with --gates, and give at least 1 sentence")
+    if args.gates:
+        from rnnviz.render.saturation import saturation_section
+
+        sections.append(saturation_section(corpus=args.corpus))
+    if getattr(args, "links", None):
+        from rnnviz.render.links import links_section
+
+        sections.append(links_section(args.links, position=args.at))
+    return sections
+
+
+def command(args: argparse.Namespace) -> int:
+    from rnnviz.io.weights import load
+
+    model = load(args.weights, vocab=args.vocab, cell=args.cell)
+    trace = model.run(args.text)
+    if not -trace.layers <= args.layer < trace.layers:
+        raise ValueError(f"--layer {args.layer} is out of range: this model has {trace.layers} layer(s)")
+    if not -len(trace) <= args.at < len(trace):
+        last = len(trace) - 1
+        raise ValueError(f"--at {args.at} is out of range: the text has words 0 to {last}")
+    exporting = bool(args.svg or args.html)
+    console = Console(record=exporting, width=args.width or (100 if exporting else None), highlight=False)
+    plain = not exporting and not console.is_terminal
+    opts = RenderOptions(width=console.width - 4, plain=plain, layer=args.layer, at=args.at)
+    console.print(picture(model, trace, opts, _story_sections(args)))
+    if args.svg:
+        console.save_svg(args.svg, title="rnnviz render", clear=False)
+    if args.html:
+        console.save_html(args.html, clear=False)
+    for path in (args.svg, args.html):
+        if path:
+            Console(stderr=True).print(f"wrote {path}", markup=False, highlight=False)
+    return 0

@@ -1,0 +1,59 @@
+"""`rnnviz [WEIGHTS|rnn|lstm|gru] [--text ...]`: open the viewer."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rnnviz.cli.options import add_weights_options
+from rnnviz.training.corpus import DEMO_SENTENCE
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "weights", nargs="?", default="lstm", help="weights file, or rnn | lstm | gru (default lstm)"
+    )
+    parser.add_argument("--text", default=DEMO_SENTENCE, help="the sentence to read")
+    add_weights_options(parser)
+    parser.add_argument("--layer", type=int, default=-1, help="which layer to draw (default: the top one)")
+    parser.add_argument("--compare", metavar="MODEL", help="open in compare mode beside this model")
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run the app; its return code is the exit status (1 after a crash inside the app)."""
+    if not has_terminal():
+        return _print_static(args)
+    from rnnviz.tui.app import make_app  # Textual is imported only when the viewer opens
+
+    app = make_app(
+        args.weights, args.text, compare=args.compare, vocab=args.vocab, cell=args.cell, layer=args.layer
+    )
+    app.run()
+    return app.return_code if app.return_code is not None else 0
+
+
+def has_terminal() -> bool:
+    """Whether keys can be read and a screen drawn: both stdin and stdout are terminals."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _print_static(args: argparse.Namespace) -> int:
+    """Without a terminal (a pipe, a cron job, CI) a viewer cannot take keys: print the picture instead."""
+    from rnnviz.cli import render
+
+    print("rnnviz: not a terminal, so here is the static picture (`rnnviz render`).", file=sys.stderr)
+    options = argparse.Namespace(
+        weights=args.weights,
+        text=args.text,
+        vocab=args.vocab,
+        cell=args.cell,
+        layer=args.layer,
+        svg=None,
+        html=None,
+        width=None,
+    )
+    parser = argparse.ArgumentParser()
+    render.configure(parser)
+    defaults = vars(parser.parse_args([]))
+    defaults.update(vars(options))
+    return render.command(argparse.Namespace(**defaults))

@@ -1,0 +1,271 @@
+"""Model: embedding → stacked recurrent layers → decoder, with the tensor names of PyTorch's
+`word_language_model` example (`encoder.weight`, `rnn.weight_ih_l{k}`, …, `decoder.weight`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from rnnviz.core.cells import GATE_COUNT, GATE_NAMES, LayerRun, LayerWeights, run_stack
+from rnnviz.core.trace import Trace
+from rnnviz.core.vocab import Vocab, split_text
+from rnnviz.errors import WeightsError
+
+CELL_ALIASES = {
+    "rnn": ("rnn", "tanh"),
+    "rnn_tanh": ("rnn", "tanh"),
+    "rnn_relu": ("rnn", "relu"),
+    "lstm": ("lstm", "tanh"),
+    "gru": ("gru", "tanh"),
+}
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def parse_cell(cell: str) -> tuple[str, str]:
+    """("rnn" | "lstm" | "gru", "tanh" | "relu") from any accepted cell name."""
+    try:
+        return CELL_ALIASES[cell.lower()]
+    except (KeyError, AttributeError):
+        raise WeightsError(f"unknown cell type {cell!r}: use one of rnn_tanh, rnn_relu, lstm, gru") from None
+
+
+def layer_names(k: int) -> tuple[str, str, str, str]:
+    return (f"rnn.weight_ih_l{k}", f"rnn.weight_hh_l{k}", f"rnn.bias_ih_l{k}", f"rnn.bias_hh_l{k}")
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, in place on a copy, stable for any logits."""
+    out = logits - logits.max(axis=-1, keepdims=True)
+    np.exp(out, out=out)
+    out /= out.sum(axis=-1, keepdims=True)
+    return out
+
+
+class Model:
+    """A word-level recurrent language model that runs in NumPy and records everything."""
+
+    def __init__(
+        self,
+        weights: Mapping[str, np.ndarray],
+        cell: str,
+        vocab: Sequence[str] | Vocab,
+        dtype: str = "float32",
+        metadata: Mapping[str, str] | None = None,
+    ):
+        self.cell, self.nonlinearity = parse_cell(cell)
+        if dtype not in DTYPES:
+            raise ValueError(f"unknown dtype {dtype!r}: use float32 or float64")
+        self.dtype = np.dtype(DTYPES[dtype])
+        self.vocab_index = vocab if isinstance(vocab, Vocab) else Vocab(vocab)
+        self.metadata: dict[str, str] = dict(metadata or {})
+        w = {name: np.asarray(value) for name, value in weights.items()}
+        _check_structure(w, self.cell, len(self.vocab_index))
+        cast = {name: np.ascontiguousarray(value, dtype=self.dtype) for name, value in w.items()}
+        self.embedding = cast["encoder.weight"]  # (V, E)
+        self.layers: list[LayerWeights] = []
+        for k in range(_count_layers(cast)):
+            self.layers.append(LayerWeights(*(cast[n] for n in layer_names(k))))
+        self.decoder_weight = cast["decoder.weight"]  # (V, H)
+        self.decoder_bias = cast["decoder.bias"]  # (V,)
+
+    # -- description -------------------------------------------------------------------------
+    @property
+    def vocab(self) -> list[str]:
+        return self.vocab_index.tokens
+
+    @property
+    def cell_name(self) -> str:
+        """The full cell name as stored in files: rnn_tanh, rnn_relu, lstm or gru."""
+        return f"rnn_{self.nonlinearity}" if self.cell == "rnn" else self.cell
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.layers)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.layers[0].hidden_size
+
+    @property
+    def embedding_size(self) -> int:
+        return self.embedding.shape[1]
+
+    @property
+    def gate_names(self) -> tuple[str, ...]:
+        return GATE_NAMES[self.cell]
+
+    @property
+    def weights(self) -> dict[str, np.ndarray]:
+        """The tensors under their native names."""
+        out = {"encoder.weight": self.embedding}
+        for k, layer in enumerate(self.layers):
+            out.update(zip(layer_names(k), (layer.w_ih, layer.w_hh, layer.b_ih, layer.b_hh), strict=True))
+        out["decoder.weight"] = self.decoder_weight
+        out["decoder.bias"] = self.decoder_bias
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"Model(cell={self.cell_name}, layers={self.num_layers}, embedding={self.embedding_size}, "
+            f"hidden={self.hidden_size}, vocab={len(self.vocab)}, dtype={self.dtype.name})"
+        )
+
+    # -- running -------------------------------------------------------------------------------
+    def encode(self, text: str | Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Tokens as typed and their ids; ValueError for an empty text."""
+        tokens = split_text(text)
+        return tokens, self.vocab_index.encode(tokens)
+
+    def forward(self, inputs: np.ndarray) -> list[LayerRun]:
+        """Run the stacked layers over inputs: ids (T, B) or embeddings (T, B, E)."""
+        x = self.embedding[inputs] if inputs.ndim == 2 else np.asarray(inputs, dtype=self.dtype)
+        return run_stack(self.cell, x, self.layers, self.nonlinearity).runs
+
+    def logits(self, h_top: np.ndarray) -> np.ndarray:
+        """Decoder output for top-layer states (..., H) → (..., V)."""
+        out = h_top @ self.decoder_weight.T
+        out += self.decoder_bias
+        return out
+
+    def run(self, text: str | Sequence[str], decode: bool = True) -> Trace:
+        """Run a sentence (a string, or a list of tokens) and record every number a screen draws."""
+        tokens, ids = self.encode(text)
+        return self.run_ids(ids, tokens, decode=decode)
+
+    def run_ids(self, ids: np.ndarray, tokens: Sequence[str] | None = None, decode: bool = True) -> Trace:
+        ids = np.asarray(ids, dtype=np.int64)
+        # The trace holds views of the arrays all layers wrote into: nothing is copied to stack them.
+        stack = run_stack(self.cell, self.embedding[ids[:, None]], self.layers, self.nonlinearity)
+        hidden = stack.h[:, :, 0]
+        cell_state = None if stack.c is None else stack.c[:, :, 0]
+        acts, size = stack.acts[:, :, 0], self.hidden_size
+        gates = {name: acts[..., k * size : (k + 1) * size] for k, name in enumerate(self.gate_names)}
+        probs = softmax(self.logits(hidden[-1])) if decode else None
+        words = list(tokens) if tokens is not None else [self.vocab[i] for i in ids]
+        return Trace(
+            tokens=words,
+            ids=ids,
+            hidden=hidden,
+            cell_state=cell_state,
+            gates=gates,
+            probs=probs,
+            cell=self.cell,
+            vocab=self.vocab,
+        )
+
+
+def _count_layers(weights: Mapping[str, np.ndarray]) -> int:
+    k = 0
+    while f"rnn.weight_ih_l{k}" in weights:
+        k += 1
+    return k
+
+
+# A weight beyond this is a broken file, not a trained model; the bound also keeps every state finite.
+MAX_MAGNITUDE = 1e9
+_LAYER_TENSOR = re.compile(r"rnn\.(?:weight|bias)_(?:ih|hh)_l(\d+)$")
+
+
+def _check_structure(w: Mapping[str, np.ndarray], cell: str, vocab_size: int) -> None:
+    """Every tensor present and of the right shape, or one WeightsError line naming what is wrong."""
+    problems = structure_problems(w, cell, vocab_size)
+    if problems:
+        raise WeightsError(problems[0])
+
+
+def structure_problems(w: Mapping[str, np.ndarray], cell: str, vocab_size: int) -> list[str]:
+    """Every problem of a dict of native tensors, one line each (empty when the model is sound)."""
+    problems: list[str] = []
+    gates = GATE_COUNT[cell]
+    for name in ("encoder.weight", "decoder.weight", "decoder.bias"):
+        if name not in w:
+            problems.append(f"missing tensor {name!r}: a model needs an embedding and a decoder")
+    indices = {int(m.group(1)) for name in w if (m := _LAYER_TENSOR.match(name))}
+    layers = max(indices) + 1 if indices else 0
+    if layers == 0:
+        problems.append("missing tensor 'rnn.weight_ih_l0': no recurrent layer found")
+    expected_names = {"encoder.weight", "decoder.weight", "decoder.bias"}
+    for k in range(layers):
+        for name in layer_names(k):
+            expected_names.add(name)
+            if name not in w:
+                problems.append(f"missing tensor {name!r} (layer {k} of {layers}): every layer needs four")
+    for name in sorted(set(w) - expected_names):
+        problems.append(f"unexpected tensor {name!r}: it is not part of a {cell} language model")
+    problems += _shape_problems(w, cell, gates, vocab_size, layers)
+    for name, value in w.items():
+        problems += _value_problems(name, value)
+    return problems
+
+
+def _shape_problems(
+    w: Mapping[str, np.ndarray], cell: str, gates: int, vocab_size: int, layers: int
+) -> list[str]:
+    problems: list[str] = []
+    encoder = w.get("encoder.weight")
+    if encoder is not None and encoder.ndim != 2:
+        return [f"tensor 'encoder.weight' has shape {tuple(encoder.shape)}, expected 2 dimensions (V, E)"]
+    if encoder is not None and encoder.shape[0] != vocab_size:
+        problems.append(
+            f"the vocabulary has {vocab_size} tokens but 'encoder.weight' has {encoder.shape[0]} rows: "
+            "give the vocabulary this model was trained with"
+        )
+    hh = w.get("rnn.weight_hh_l0")
+    if hh is None or hh.ndim != 2 or hh.shape[1] == 0:
+        if hh is not None:
+            problems.append(f"tensor 'rnn.weight_hh_l0' has shape {tuple(hh.shape)}, expected ({gates}·H, H)")
+        return problems
+    hidden = hh.shape[1]
+    emb = encoder.shape[1] if encoder is not None else None
+    expected = {"decoder.weight": (vocab_size, hidden), "decoder.bias": (vocab_size,)}
+    if emb is not None:
+        expected["encoder.weight"] = (vocab_size, emb)
+    for k in range(layers):
+        ih, hh_name, bi, bh = layer_names(k)
+        layer_hh = w.get(hh_name)
+        if k and layer_hh is not None and layer_hh.ndim == 2 and layer_hh.shape[1] != hidden:
+            problems.append(
+                f"inconsistent hidden size: layer 0 has {hidden} units but {hh_name!r} has shape "
+                f"{tuple(layer_hh.shape)}; every layer must have the same hidden size"
+            )
+            continue
+        if emb is not None or k:
+            expected[ih] = (gates * hidden, emb if k == 0 else hidden)
+        expected[hh_name] = (gates * hidden, hidden)
+        expected[bi] = expected[bh] = (gates * hidden,)
+    for name, shape in expected.items():
+        if name not in w or name == "encoder.weight":
+            continue
+        got = tuple(w[name].shape)
+        if got != shape:
+            problems.append(
+                f"tensor {name!r} has shape {got}, expected {shape} for a {cell} with hidden size {hidden}"
+                + _gate_hint(got, hidden, gates)
+            )
+    return problems
+
+
+def _gate_hint(shape: tuple[int, ...], hidden: int, gates: int) -> str:
+    """When the rows fit another cell type, say which: the commonest cause of a shape error."""
+    if len(shape) not in (1, 2) or shape[0] % hidden or shape[0] // hidden == gates:
+        return ""
+    fits = {4: "lstm", 3: "gru", 1: "rnn_tanh or rnn_relu"}.get(shape[0] // hidden)
+    return f" (the shapes fit a {fits}: pass cell=... / --cell)" if fits else ""
+
+
+def _value_problems(name: str, value: np.ndarray) -> list[str]:
+    if not np.issubdtype(value.dtype, np.floating):
+        return [f"tensor {name!r} has dtype {value.dtype}: weights must be floating point (float16/32/64)"]
+    finite = np.isfinite(value)
+    bad = value.size - int(np.count_nonzero(finite))
+    if bad:
+        return [f"tensor {name!r} has {bad} NaN or infinite values: the weights are broken; re-export them"]
+    largest = float(np.max(np.abs(value))) if value.size else 0.0
+    if largest > MAX_MAGNITUDE:
+        return [
+            f"tensor {name!r} has values as large as {largest:.3g} (limit {MAX_MAGNITUDE:g}): "
+            "the weights are broken; re-export them"
+        ]
+    return []

@@ -1,0 +1,132 @@
+"""Load and save models. Nothing here ever executes code from a file (no pickle).
+
+Native format: safetensors with the tensor names of PyTorch's `word_language_model` example and
+metadata `cell` (rnn_tanh | rnn_relu | lstm | gru) and `vocab` (a JSON list of tokens). Also read:
+`.npz` (native, PyTorch-style or Keras-path names), Keras `.keras` files and PyTorch `.pt` state dicts
+(see rnnviz/formats/). The vocabulary comes from `vocab=`, else the file, else a sibling text file:
+`<name>.vocab.txt` next to `<name>.<ext>`, then `vocab.txt` in the same folder (one token a line).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from rnnviz.core.model import Model
+from rnnviz.errors import WeightsError
+from rnnviz.io.formats.reader import WeightsFile, read
+
+BUNDLED = ("rnn", "lstm", "gru")
+VocabSource = Sequence[str] | str | Path
+
+
+def bundled_path(name: str) -> Path:
+    """Path of a bundled demo model's file."""
+    return Path(str(resources.files("rnnviz") / "models" / f"{name}.safetensors"))
+
+
+def save(model: Model, path: str | Path, metadata: dict[str, str] | None = None) -> None:
+    """Write a model as native safetensors; load(save(m)) is bit-exact."""
+    from safetensors.numpy import save_file
+
+    meta = dict(model.metadata)
+    meta.update(metadata or {})
+    meta["cell"] = model.cell_name
+    meta["vocab"] = json.dumps(model.vocab, ensure_ascii=False)
+    tensors = {name: np.ascontiguousarray(value) for name, value in model.weights.items()}
+    save_file(tensors, str(path), metadata=meta)
+
+
+def resolve_path(path: str | Path) -> Path:
+    """A bundled model's name ("rnn", "lstm", "gru") or a path, as a path."""
+    if isinstance(path, str) and path.lower() in BUNDLED and not Path(path).exists():
+        return bundled_path(path.lower())
+    return Path(path)
+
+
+def load(
+    path: str | Path,
+    vocab: VocabSource | None = None,
+    cell: str | None = None,
+    dtype: str = "float32",
+) -> Model:
+    """Load a model: "rnn", "lstm", "gru" for the bundled demos, or a weights file of any supported format."""
+    weights = read(resolve_path(path))
+    return build_model(weights, vocab=vocab, cell=cell, dtype=dtype)
+
+
+def build_model(
+    weights: WeightsFile, vocab: VocabSource | None = None, cell: str | None = None, dtype: str = "float32"
+) -> Model:
+    """A validated Model from a read file, a vocabulary and a cell type (arguments win over the file)."""
+    path = weights.path
+    tokens, vocab_from = find_vocab(weights, vocab)
+    cell_name = cell or weights.cell
+    if cell_name is None:
+        raise WeightsError(
+            f"{path}: the file does not say its cell type and its shapes do not tell; "
+            "pass cell= / --cell (rnn_tanh, rnn_relu, lstm, gru)"
+        )
+    meta = {k: v for k, v in weights.found.metadata.items() if k not in ("vocab", "cell")}
+    try:
+        return Model(weights.tensors, cell_name, tokens, dtype=dtype, metadata=meta)
+    except WeightsError as err:
+        where = f" (vocabulary from {vocab_from})" if "vocabulary has" in str(err) else ""
+        raise WeightsError(f"{path}: {err}{where}") from None
+
+
+def find_vocab(weights: WeightsFile, vocab: VocabSource | None) -> tuple[list[str], str]:
+    """The tokens and where they came from: the argument, the file's metadata, or a sibling file."""
+    if vocab is not None:
+        tokens, source = read_vocab(vocab), "vocab=" if not isinstance(vocab, (str, Path)) else str(vocab)
+    elif "vocab" in weights.found.metadata:
+        tokens, source = _metadata_vocab(weights), "the file's metadata"
+    elif (sibling := sibling_vocab(weights.path)) is not None:
+        tokens, source = read_vocab(sibling), str(sibling)
+    else:
+        raise WeightsError(
+            f"{weights.path}: the file has no vocabulary: pass vocab=FILE / --vocab FILE (one token a line), "
+            f"or put it next to the weights as {weights.path.stem}.vocab.txt or vocab.txt"
+        )
+    if not tokens:
+        raise WeightsError(f"{weights.path}: the vocabulary from {source} is empty; give one token a line")
+    return tokens, source
+
+
+def sibling_vocab(path: Path) -> Path | None:
+    """`<name>.vocab.txt` beside `<name>.<ext>`, else `vocab.txt` in the same folder."""
+    for candidate in (path.with_name(f"{path.stem}.vocab.txt"), path.with_name("vocab.txt")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _metadata_vocab(weights: WeightsFile) -> list[str]:
+    try:
+        tokens = json.loads(weights.found.metadata["vocab"])
+    except (json.JSONDecodeError, RecursionError):
+        tokens = None
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise WeightsError(
+            f"{weights.path}: the 'vocab' metadata is not a JSON list of strings; pass vocab=..."
+        )
+    return tokens
+
+
+def read_vocab(source: VocabSource) -> list[str]:
+    """A vocabulary from a list, or from a text file with one token a line."""
+    if isinstance(source, (str, Path)):
+        p = Path(source)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise WeightsError(f"{p}: cannot read the vocabulary file ({err.__class__.__name__})") from None
+        tokens = [line.rstrip("\r") for line in text.split("\n")]
+        if tokens and tokens[-1] == "":
+            tokens.pop()
+        return tokens
+    return [str(t) for t in source]

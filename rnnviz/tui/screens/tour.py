@@ -1,0 +1,284 @@
+"""The guided tour (`t` in the viewer, `rnnviz tour`): six screens on why plain RNNs forget and gates
+remember, each with the live views set up to show one idea.
+
+The steps are measured in a worker when the tour opens (tour_steps.build_steps, on the bundled
+models) and shown as they arrive; ←/→ move between steps, enter leaves the tour for the viewer on the
+step's model and sentence, escape or q leaves it. The views are the viewer's own widgets (ModelPanel,
+FlowPanel), so what the tour shows is what the viewer shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.color import Color
+from textual.containers import Vertical
+from textual.content import Content
+from textual.css.query import NoMatches
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Static
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
+
+from rnnviz.errors import first_line
+from rnnviz.tui.state.modelview import ModelView
+from rnnviz.tui.state.tour_steps import TOTAL, TourStep, build_steps
+from rnnviz.tui.widgets.flow_panel import FlowPanel
+from rnnviz.tui.widgets.panel import ModelPanel
+from rnnviz.tui.widgets.scrollsync import ScrollSync
+from rnnviz.tui.widgets.textutil import visible
+
+_finished: list[TourStep] = []  # the measured tour, kept for the next time it opens in this process
+
+
+@dataclass(frozen=True)
+class Explore:
+    """What the viewer should show when the user leaves the tour with enter."""
+
+    model: str
+    text: str
+    cursor: int
+
+
+class TourSentence(Widget):
+    """The whole sentence, wrapped; the cursor word stands out, earlier words are tinted by weight."""
+
+    DEFAULT_CSS = """
+    TourSentence {
+        height: auto;
+        max-height: 6;
+        border: round $foreground 30%;
+        border-title-color: $foreground 70%;
+        padding: 0 1;
+    }
+    TourSentence .tour-sentence--cursor { background: $accent; color: $text; text-style: bold; }
+    TourSentence .tour-sentence--unread { color: $foreground 45%; }
+    TourSentence .tour-sentence--tint { background: $warning; }
+    """
+    COMPONENT_CLASSES = {"tour-sentence--cursor", "tour-sentence--unread", "tour-sentence--tint"}
+
+    def __init__(self, *, id: str | None = None):
+        super().__init__(id=id)
+        self.tokens: list[str] = []
+        self.cursor = 0
+        self.tint: np.ndarray | None = None
+
+    def show(self, tokens: list[str], cursor: int, tint: np.ndarray | None, label: str) -> None:
+        self.tokens, self.cursor, self.tint = tokens, cursor, tint
+        where = f"word {cursor + 1} of {len(tokens)}"
+        self.border_title = Content(f"{where} · tint: {label}" if label else where)
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        text = Text(end="")
+        tint = self.get_component_rich_style("tour-sentence--tint", partial=True)
+        tint_color = Color.from_rich_color(tint.bgcolor) if tint.bgcolor else Color(255, 170, 0)
+        background = self.background_colors[1]
+        for t, token in enumerate(self.tokens):
+            if t == self.cursor:
+                style = self.get_component_rich_style("tour-sentence--cursor")
+            elif t > self.cursor:
+                style = self.get_component_rich_style("tour-sentence--unread")
+            elif self.tint is not None and t < len(self.tint) and self.tint[t] > 0:
+                weight = float(np.clip(self.tint[t], 0.0, 1.0))
+                style = Style(bgcolor=background.blend(tint_color, weight).rich_color)
+            else:
+                style = Style()
+            text.append(visible(token), style)
+            text.append(" ")
+        return text
+
+
+class TourScreen(ModalScreen[Explore | None]):
+    """One tour step at a time (see the module docstring)."""
+
+    DEFAULT_CSS = """
+    TourScreen { background: $background; }
+    #tour-title { height: 1; background: $panel; text-align: center; color: $accent; text-style: bold; }
+    #tour-text {
+        height: auto;
+        max-height: 45%;  /* a small terminal scrolls the text and keeps room for the views */
+        overflow-y: auto;
+        border: round $accent;
+        border-title-color: $accent;
+        padding: 0 1;
+    }
+    #tour-facts { color: $foreground 85%; margin-top: 1; }
+    #tour-stage { height: 1fr; }
+    #tour-stage ModelPanel { height: 1fr; }
+    #tour-keys { height: 1; color: $foreground 60%; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("right", "move(1)", "Next step"),
+        Binding("left", "move(-1)", "Previous step"),
+        Binding("enter", "explore", "Explore this step in the viewer"),
+        Binding("escape", "leave", "Leave the tour"),
+        Binding("q", "leave", "Leave the tour", show=False),
+    ]
+    AUTO_FOCUS = ""  # nothing focused: the arrows belong to the tour, not to a heatmap
+
+    def __init__(self, leave_note: str = "leave the tour"):
+        super().__init__()
+        self.steps: list[TourStep] = list(_finished)
+        self.index = 0
+        self.leave_note = leave_note
+        self.closing = False
+        self.words_sync = ScrollSync("x")
+        self.panels: list[ModelPanel] = []
+        self.flow_panel = FlowPanel(id="tour-flow")
+        self.sentence = TourSentence(id="tour-sentence")
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="tour-title")
+        with Vertical(id="tour-text"):
+            yield Static("", id="tour-prose")
+            yield Static("", id="tour-facts")
+        yield self.sentence
+        yield Vertical(self.flow_panel, id="tour-stage")
+        keys = f"← previous · → next · enter: explore this in the viewer · escape: {self.leave_note}"
+        yield Static(keys, id="tour-keys", markup=False)
+
+    def on_mount(self) -> None:
+        self.flow_panel.display = False
+        self.show_step()
+        if len(self.steps) < TOTAL:
+            self.measure()
+
+    @property
+    def current(self) -> TourStep | None:
+        return self.steps[self.index] if self.index < len(self.steps) else None
+
+    # -- measuring -----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="tour", description="measure the tour")
+    def measure(self) -> None:
+        """Measure the steps on the bundled models, handing each over as soon as it is done."""
+        worker = get_current_worker()
+        measured: list[TourStep] = []
+        try:
+            for step in build_steps():
+                measured.append(step)
+                if worker.is_cancelled:
+                    return
+                self.app.call_from_thread(self._arrived, step)
+            if not _finished:
+                _finished.extend(measured)
+        except (ValueError, OSError) as err:  # e.g. bundled models missing from a broken install
+            message = first_line(err)
+            self.app.call_from_thread(self.notify, f"the tour cannot measure: {message}", severity="error")
+
+    def _arrived(self, step: TourStep) -> None:
+        if step.number <= len(self.steps) or not self.is_attached:  # known already, or the tour has closed
+            return
+        self.steps.append(step)
+        if self.index == len(self.steps) - 1:
+            self.show_step()
+
+    # -- showing -------------------------------------------------------------------------------
+    def show_step(self) -> None:
+        if not self.is_attached:
+            return
+        step = self.current
+        try:
+            title = self.query_one("#tour-title", Static)
+        except NoMatches:  # a step arrived while the screen was being dismissed: its widgets are gone
+            return
+        marks = " ".join("●" if k == self.index else "○" for k in range(TOTAL))
+        if step is None:
+            title.update(f"rnnviz tour · {self.index + 1} of {TOTAL}   {marks}")
+            self.query_one("#tour-prose", Static).update(Text("measuring on the bundled models…", "italic"))
+            self.query_one("#tour-facts", Static).update("")
+            return
+        title.update(f"rnnviz tour · {step.number} of {TOTAL} · {step.title}   {marks}")
+        self.query_one("#tour-prose", Static).update(Text(step.text))
+        facts = Text("\n".join(f"• {fact}" for fact in step.facts))
+        self.query_one("#tour-facts", Static).update(facts)
+        self.sentence.show(step.tokens, step.cursor, step.tint, step.tint_label)
+        self._show_panels(step)
+        if step.flow:
+            self.flow_panel.show_curves(step.flow, "bar height: log10 of the norm at each distance")
+        self.flow_panel.display = bool(step.flow)
+
+    def _show_panels(self, step: TourStep) -> None:
+        stage = self.query_one("#tour-stage")
+        while len(self.panels) < len(step.views):
+            panel = ModelPanel(
+                step.views[len(self.panels)], show_cell=step.show_cell, words_sync=self.words_sync
+            )
+            self.panels.append(panel)
+            stage.mount(panel, before=self.flow_panel)
+        for k, panel in enumerate(self.panels):
+            shown = k < len(step.views)
+            if panel.display != shown:
+                panel.display = shown
+            if shown:
+                self._fill_panel(panel, step, step.views[k])
+
+    @staticmethod
+    def _fill_panel(panel: ModelPanel, step: TourStep, view: ModelView) -> None:
+        if panel.is_mounted:
+            panel.show_view(view, step.show_cell)
+        else:  # a new panel draws its view, cursor and order when it mounts
+            panel.view, panel.show_cell = view, step.show_cell
+        order = step.order if step.order is not None else np.arange(view.units)
+        panel.update(step.cursor, order, step.selected)
+        links = getattr(panel, "links_panel", None)  # the viewer's links panel: the tour tints instead
+        if links is not None:
+            links.display = False
+
+    # -- keys ----------------------------------------------------------------------------------
+    def action_move(self, delta: int) -> None:
+        self.index = max(0, min(TOTAL - 1, self.index + delta))
+        self.show_step()
+
+    def action_explore(self) -> None:
+        step = self.current
+        if step is None or self.closing:
+            return
+        self.closing = True
+        view = step.views[-1]
+        self.dismiss(Explore(model=view.model.cell, text=" ".join(view.tokens), cursor=step.cursor))
+
+    def action_leave(self) -> None:
+        if not self.closing:
+            self.closing = True
+            self.dismiss(None)
+
+    def on_state_heatmap_cell_clicked(self, message) -> None:
+        message.stop()  # a click in the tour must not move the viewer's cursor underneath
+
+
+async def _land(app: App, worker: Worker, cursor: int) -> None:
+    """Move the viewer's cursor to the explored word once the new sentence is on screen. (As a cursor
+    move, after the new sentence's width is laid out, so the heatmaps scroll to it.)"""
+    try:
+        await worker.wait()
+    except (WorkerCancelled, WorkerFailed):  # a newer run replaced it, or the run failed (and said so)
+        return
+    app.call_after_refresh(setattr, app, "cursor", cursor)
+
+
+def open_tour(app: App, quit_on_leave: bool = False) -> None:
+    """Open the tour over the viewer; enter brings the step into the viewer, escape/q closes the
+    tour (and with `quit_on_leave`, as for `rnnviz tour`, the program)."""
+
+    def done(result: Explore | None) -> None:
+        run: Callable | None = getattr(app, "run_models", None)
+        if result is not None and run is not None:
+            worker: Worker = run([result.model], result.text, cursor=0)
+            app.run_worker(_land(app, worker, result.cursor), group="tour-explore", exclusive=True)
+        elif quit_on_leave:
+            app.exit(0)
+
+    screen = TourScreen("quit" if quit_on_leave else "back to the viewer")
+    opener = getattr(app, "open_dialog", None)
+    if opener is not None:
+        opener(screen, done)
+    else:
+        app.push_screen(screen, done)

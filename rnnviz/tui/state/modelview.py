@@ -1,0 +1,148 @@
+"""One model's run over the sentence, reduced to the arrays a panel draws. No Textual here.
+
+A ModelView is built once per (model, sentence); the widgets only index into it, so a keypress
+never runs the model again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from rnnviz.core.cells import SIGMOID_GATES
+from rnnviz.core.model import Model
+from rnnviz.core.trace import Trace
+from rnnviz.io.weights import BUNDLED, load
+from rnnviz.render.colors import state_scale
+
+# Three-letter column headers for the gates panel (the panel title says what they are).
+GATE_LABELS = {
+    "input": "in",
+    "forget": "fgt",
+    "cell": "g",
+    "output": "out",
+    "reset": "r",
+    "update": "z",
+    "new": "n",
+    "preactivation": "pre",
+}
+
+MAX_WORDS = 200_000  # a longer text is refused with a message, before the model runs
+MAX_CHARS = 2_000_000
+
+
+def model_label(source: str | Path | Model) -> str:
+    """A short name for a model source: the bundled name, or the file name."""
+    if isinstance(source, Model):
+        return source.cell_name
+    text = str(source)
+    return text.lower() if text.lower() in BUNDLED else Path(text).name
+
+
+def load_source(source: str | Path | Model, vocab: str | None = None, cell: str | None = None) -> Model:
+    """A Model from a bundled name, a weights path, or a Model given as is."""
+    if isinstance(source, Model):
+        return source
+    return load(source, vocab=vocab, cell=cell)
+
+
+def check_text(text: str | Sequence[str]) -> str | None:
+    """Why a sentence cannot be read (one line), or None when it can."""
+    if isinstance(text, str):
+        if not text.strip():
+            return "the sentence is empty: type at least one word"
+        if len(text) > MAX_CHARS:
+            return f"the sentence has {len(text):,} characters: the limit is {MAX_CHARS:,}"
+    elif not text:
+        return "the sentence is empty: type at least one word"
+    elif len(text) > MAX_WORDS:
+        return f"the sentence has {len(text):,} words: the limit is {MAX_WORDS:,}"
+    return None
+
+
+@dataclass
+class ModelView:
+    """A model, its name and its Trace over the current sentence, for one layer."""
+
+    name: str
+    model: Model
+    trace: Trace
+    layer: int = -1
+
+    @classmethod
+    def run(cls, name: str, model: Model, text: str | Sequence[str], layer: int = -1) -> ModelView:
+        """Run the model once over the text; ValueError (one line) when it cannot be read."""
+        problem = check_text(text)
+        if problem:
+            raise ValueError(problem)
+        tokens, ids = model.encode(text)
+        if len(tokens) > MAX_WORDS:
+            raise ValueError(f"the sentence has {len(tokens):,} words: the limit is {MAX_WORDS:,}")
+        if not -model.num_layers <= layer < model.num_layers:
+            raise ValueError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
+        return cls(name=name, model=model, trace=model.run_ids(ids, tokens), layer=layer)
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.trace.tokens
+
+    @property
+    def steps(self) -> int:
+        return len(self.trace)
+
+    @property
+    def units(self) -> int:
+        return self.trace.hidden_size
+
+    @property
+    def cell(self) -> str:
+        return self.model.cell
+
+    @cached_property
+    def hidden(self) -> np.ndarray:
+        """(T, H) hidden state of the drawn layer."""
+        return self.trace.hidden[self.layer]
+
+    @cached_property
+    def cell_state(self) -> np.ndarray | None:
+        """(T, H) LSTM cell state of the drawn layer, else None."""
+        return None if self.trace.cell_state is None else self.trace.cell_state[self.layer]
+
+    @cached_property
+    def gates(self) -> dict[str, np.ndarray]:
+        """name -> (T, H) gate activations (RNN: its pre-activation) of the drawn layer."""
+        return {name: values[self.layer] for name, values in self.trace.gates.items()}
+
+    @cached_property
+    def hidden_scale(self) -> float:
+        return state_scale(self.hidden)
+
+    @cached_property
+    def cell_scale(self) -> float:
+        return 1.0 if self.cell_state is None else state_scale(self.cell_state)
+
+    def gate_scale(self, name: str) -> tuple[bool, float]:
+        """(diverging?, scale) of a gate: sigmoid gates are 0..1, tanh ones ±1, a pre-activation ±max."""
+        if name in SIGMOID_GATES:
+            return False, 1.0
+        if name == "preactivation":
+            return True, self._preactivation_scale
+        return True, 1.0
+
+    @cached_property
+    def _preactivation_scale(self) -> float:
+        return state_scale(self.gates["preactivation"]) if "preactivation" in self.gates else 1.0
+
+    def describe(self) -> str:
+        """One line: name, cell, sizes."""
+        parts = [self.name]
+        if self.name not in (self.model.cell, self.model.cell_name):
+            parts.append(self.model.cell_name)
+        parts.append(f"{self.units} units")
+        if self.model.num_layers > 1:
+            parts.append(f"layer {self.layer % self.model.num_layers + 1} of {self.model.num_layers}")
+        return " · ".join(parts)

@@ -1,0 +1,45 @@
+"""The orders in which the heatmaps list units. No Textual here.
+
+SORT_MODES is a list on purpose: another view (e.g. "by memory") appends its own SortMode and the
+`s` key cycles through it with the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnviz.tui.state.memorysort import by_memory
+from rnnviz.tui.state.modelview import ModelView
+
+
+@dataclass(frozen=True)
+class SortMode:
+    name: str  # shown in the title bar
+    description: str  # shown in the help screen
+    order: Callable[[ModelView, int], np.ndarray]  # (view, cursor) -> permutation of unit indices
+    follows_cursor: bool = False  # the order changes when the cursor moves
+
+
+def by_index(view: ModelView, cursor: int) -> np.ndarray:
+    return np.arange(view.units)
+
+
+def by_magnitude_at_cursor(view: ModelView, cursor: int) -> np.ndarray:
+    """Largest |h| at the cursor first; ties keep index order."""
+    return np.argsort(-np.abs(view.hidden[cursor]), kind="stable")
+
+
+SORT_MODES: list[SortMode] = [
+    SortMode("index", "units in index order", by_index),
+    SortMode(
+        "|h| at cursor", "largest |hidden value| at the cursor word first", by_magnitude_at_cursor, True
+    ),
+    SortMode(
+        "by memory",
+        "units whose value at the last “it” best tells which animal the subject was (rnnviz units) first",
+        by_memory,
+    ),
+]

@@ -1,0 +1,206 @@
+"""FlowPanel: the vanishing gradient at the cursor, ‖∂h_cursor/∂h_s‖ against distance on a log scale.
+
+The panel draws curves it is given (`show_curves`); `FlowWatcher` keeps them in step with the app:
+on a cursor move or a new model/sentence it computes them in a worker thread (flowview.cursor_flow
+on the runs the app holds), so a keypress never waits. Modes, cycled by `g`: off, the models on
+screen (compare mode: both), and the bundled RNN, LSTM and GRU together on the same sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual import work
+from textual.content import Content
+from textual.widget import Widget
+from textual.worker import get_current_worker
+
+from rnnviz.analysis.flow import FlowCurve
+from rnnviz.core.model import Model
+from rnnviz.core.trace import Trace
+from rnnviz.render.flowplot import FlowPlot
+from rnnviz.tui.state.flowview import FlowSource, bundled_model, by_cell, cursor_flow, plan_flow
+from rnnviz.tui.widgets.textutil import visible
+
+FLOW_MODES = ("off", "models on screen", "rnn, lstm and gru")
+BUNDLED_CELLS = ("rnn", "lstm", "gru")
+
+
+class FlowPanel(Widget):
+    """A FlowPlot of some curves under a title naming the cursor word.
+
+    New curves repaint the panel; only a change in its number of lines asks for a new layout of
+    the screen (Static.update would ask for one every time, i.e. on every cursor move).
+    """
+
+    DEFAULT_CSS = """
+    FlowPanel {
+        height: auto;
+        width: 1fr;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self.curves: list[FlowCurve] = []
+        self._drawing: RenderableType = Text("")
+        self._lines = 1
+
+    def render(self) -> RenderableType:
+        return self._drawing
+
+    def show_curves(self, curves: Sequence[FlowCurve], subtitle: str = "") -> None:
+        self.curves = list(curves)
+        if not self.curves:
+            self.show_note("no gradient flow to show")
+            return
+        first = self.curves[0]
+        word = visible(first.tokens[-1]) if first.tokens else str(first.position)
+        self.border_title = Content(f"gradient flow at “{word}” · ‖∂state_t/∂state_s‖ by distance, log scale")
+        self.border_subtitle = Content(subtitle)
+        height = 3 if len(self.curves) <= 2 else 2
+        self._draw(FlowPlot(self.curves, height=height, title=False))
+
+    def show_note(self, note: str) -> None:
+        self.border_title = Content("gradient flow")
+        self._draw(Text(note, style="dim"))
+
+    def _draw(self, drawing: RenderableType) -> None:
+        self._drawing = drawing
+        lines = self._count_lines(drawing)
+        self.refresh(layout=lines != self._lines)
+        self._lines = lines
+
+    def _count_lines(self, drawing: RenderableType) -> int:
+        width = self.content_region.width if self.is_mounted else 0
+        if width <= 0:
+            return -1  # not laid out yet: the first layout measures it
+        console = self.app.console
+        return len(console.render_lines(drawing, console.options.update_width(width), pad=False))
+
+
+@lru_cache(maxsize=4)
+def bundled_trace(name: str, text: str) -> Trace:
+    """A bundled model's run over the app's text, for the all-three mode (kept for the next cursor)."""
+    return bundled_model(name).run(text, decode=False)
+
+
+@dataclass(frozen=True)
+class FlowRequest:
+    """Everything one computation of the curves needs, taken on the event loop."""
+
+    sources: list[tuple[str, Model, Trace | None, int]]  # (label, model, trace or None: run it, layer)
+    text: str
+    cursor: int
+    key: tuple  # the app state it belongs to
+
+
+class FlowWatcher(FlowPanel):
+    """A FlowPanel that follows the app's cursor, models and sentence (the app's `views`, `text`,
+    `cursor` and its `state_changed` signal).
+
+    One worker computes at a time, always the latest request: keys pressed meanwhile replace the
+    request instead of starting computations that would pile up (a thread cannot be stopped midway,
+    and on a 1,024-unit model one cursor's flow takes about a second).
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self.mode = 0
+        self.shown_key: tuple | None = None  # the state the curves on screen belong to
+        self._wanted: FlowRequest | None = None  # the latest request not yet taken by the worker
+        self._computing = False
+
+    def on_mount(self) -> None:
+        signal = getattr(self.app, "state_changed", None)
+        if signal is not None:
+            signal.subscribe(self, lambda _: self.follow())
+
+    def cycle(self) -> None:
+        """Next mode: off → models on screen → rnn, lstm and gru → off."""
+        self.mode = (self.mode + 1) % len(FLOW_MODES)
+        self.display = self.mode != 0
+        if self.mode:
+            if not self.curves:
+                self.show_note("computing…")
+            self.follow()
+        else:
+            self._wanted = None  # the worker stops after the computation it is in
+
+    def sources(self) -> list[tuple[str, Model, Trace | None, int]]:
+        """(label, model, trace or None when it must still be run, layer) for the current mode."""
+        app = self.app
+        views = list(getattr(app, "views", []))
+        found = [(v.name, v.model, v.trace, v.layer) for v in views]
+        if self.mode == 2:
+            cells = {v.model.cell for v in views}
+            found += [(name, bundled_model(name), None, -1) for name in BUNDLED_CELLS if name not in cells]
+        return found
+
+    def current_key(self) -> tuple:
+        app = self.app
+        return (self.mode, app.cursor, app.text, tuple(id(v) for v in app.views))
+
+    def follow(self, *_: object) -> None:
+        """Ask for the curves of the app's current state, unless they are shown or asked for already."""
+        if not self.mode or not self.is_mounted:
+            return
+        key = self.current_key()
+        if key == self.shown_key or (self._wanted is not None and self._wanted.key == key):
+            return
+        self._wanted = FlowRequest(self.sources(), self.app.text, self.app.cursor, key)
+        if not self._computing:
+            self._computing = True
+            self.compute()
+
+    @work(thread=True, group="flow", description="gradient flow at the cursor")
+    def compute(self) -> None:
+        """Compute the latest request, show it, and go on while newer ones came in (worker thread)."""
+        worker = get_current_worker()
+        request = self.app.call_from_thread(self._take)
+        while request is not None and not worker.is_cancelled:
+            curves, subtitle = self._curves(request)
+            if worker.is_cancelled:
+                return
+            request = self.app.call_from_thread(self._deliver, curves, subtitle, request)
+
+    def _take(self) -> FlowRequest | None:
+        request, self._wanted = self._wanted, None
+        if request is None:
+            self._computing = False
+        return request
+
+    def _deliver(self, curves: list[FlowCurve], subtitle: str, request: FlowRequest) -> FlowRequest | None:
+        """On the event loop: show the curves if the app is still where they were asked for, and hand
+        the worker the next request (None: it stops)."""
+        if request.key == self.current_key():
+            self.shown_key = request.key
+            self.show_curves(curves, subtitle)
+        return self._take()
+
+    @staticmethod
+    def _curves(request: FlowRequest) -> tuple[list[FlowCurve], str]:
+        curves: list[FlowCurve] = []
+        notes: list[str] = []
+        runs = []
+        for label, model, trace, layer in request.sources:
+            try:
+                trace = trace if trace is not None else bundled_trace(label, request.text)
+            except ValueError as err:  # a text the bundled model cannot read
+                notes.append(f"{label}: {err}")
+                continue
+            runs.append(FlowSource(label, model, trace, layer))
+        mode = request.key[0]
+        for source in by_cell(runs) if mode == 2 else runs:
+            position = min(request.cursor, len(source.trace) - 1)
+            plan = plan_flow(source.model, position)
+            curves += cursor_flow(source.model, source.trace, position, source.layer, plan, source.label)
+            if plan.describe():
+                notes.append(f"{source.label}: {plan.describe()}")
+        subtitle = " · ".join([*notes, f"g: {FLOW_MODES[(mode + 1) % len(FLOW_MODES)]}"])
+        return curves, subtitle
