@@ -1,8 +1,22 @@
-"""The exception users see for bad weights, and how any error becomes the one line they read."""
+"""The exceptions users see, and how any error becomes the one line they read.
+
+Every error rnnviz raises for something a user gave it (a file, a text, an option) is an
+`RnnvizError`: boundaries (the CLI, the viewer's panels) catch that type only, so a programming
+error still shows as a traceback instead of a grey note. Both kinds stay `ValueError`s, as the
+public API has always promised.
+"""
 
 
-class WeightsError(ValueError):
+class RnnvizError(ValueError):
+    """Something a user gave rnnviz that it cannot use; the message says what and what to do."""
+
+
+class WeightsError(RnnvizError):
     """A weights file, or a dict of weights, that rnnviz cannot use."""
+
+
+class InputError(RnnvizError):
+    """A text, an option or an argument that rnnviz cannot use (empty text, unknown words, a bad range)."""
 
 
 def first_line(err: BaseException) -> str:

@@ -21,13 +21,14 @@ from rnnviz.core.cells import LayerWeights, run_layer
 from rnnviz.core.model import Model, softmax
 from rnnviz.core.trace import Trace
 from rnnviz.core.vocab import tokenize
+from rnnviz.errors import InputError
 
 
 def _position(position: int, length: int, what: str = "position") -> int:
     if isinstance(position, bool) or not isinstance(position, int | np.integer):
-        raise ValueError(f"{what} {position!r} is not a word position: give a whole number")
+        raise InputError(f"{what} {position!r} is not a word position: give a whole number")
     if not 0 <= position < length:
-        raise ValueError(
+        raise InputError(
             f"{what} {position} is out of range: the sentence has {length} words (0..{length - 1})"
         )
     return int(position)
@@ -41,9 +42,9 @@ def counterfactual(
     position = _position(position, len(tokens))
     words = tokenize(new_word) if isinstance(new_word, str) else []
     if len(words) != 1:
-        raise ValueError(f"new word {new_word!r} must be exactly one word, like 'dog'")
+        raise InputError(f"new word {new_word!r} must be exactly one word, like 'dog'")
     if not model.vocab_index.known(words[0]):
-        raise ValueError(f"{new_word!r} is not in the model's vocabulary: swap in a word the model knows")
+        raise InputError(f"{new_word!r} is not in the model's vocabulary: swap in a word the model knows")
     swapped = list(tokens)
     swapped[position] = words[0]
     return model.run(tokens), model.run(swapped)
@@ -88,16 +89,16 @@ def state_difference(
 ) -> StateDifference:
     """How the `state` ("hidden" or, for an LSTM, "cell") of `layer` differs from `position` on."""
     if len(original) != len(swapped):
-        raise ValueError("the two traces have different lengths: compare a sentence with its swap")
+        raise InputError("the two traces have different lengths: compare a sentence with its swap")
     position = _position(position, len(original))
     if state == "hidden":
         a, b = original.hidden, swapped.hidden
     elif state == "cell":
         if original.cell_state is None or swapped.cell_state is None:
-            raise ValueError("only an LSTM has a cell state: use state='hidden'")
+            raise InputError("only an LSTM has a cell state: use state='hidden'")
         a, b = original.cell_state, swapped.cell_state
     else:
-        raise ValueError(f"unknown state {state!r}: use 'hidden' or 'cell'")
+        raise InputError(f"unknown state {state!r}: use 'hidden' or 'cell'")
     difference = (b[layer, position:] - a[layer, position:]).astype(np.float64)
     return StateDifference(
         position=position,
@@ -110,7 +111,7 @@ def state_difference(
 def compare_predictions(a: Trace, b: Trace, t: int, k: int = 5) -> list[tuple[str, float, float]]:
     """(word, p in a, p in b) for the words in either trace's top k after token t, most likely first."""
     if a.probs is None or b.probs is None or a.vocab is None:
-        raise ValueError("the traces carry no predictions: run the model with decode=True")
+        raise InputError("the traces carry no predictions: run the model with decode=True")
     t = _position(t, min(len(a), len(b)))
     words = {word for word, _ in a.top_next(t, k)} | {word for word, _ in b.top_next(t, k)}
     index = {word: i for i, word in enumerate(a.vocab)}
@@ -129,18 +130,18 @@ def ablate(
     if isinstance(text_or_ids, np.ndarray) and text_or_ids.dtype.kind in "iu":
         ids = text_or_ids.astype(np.int64).reshape(-1)
         if ids.size == 0 or ids.min() < 0 or ids.max() >= len(model.vocab):
-            raise ValueError(f"token ids must be between 0 and {len(model.vocab) - 1}")
+            raise InputError(f"token ids must be between 0 and {len(model.vocab) - 1}")
         tokens = [model.vocab[i] for i in ids]
     else:
         tokens, ids = model.encode(text_or_ids)
     steps = len(ids)
     from_position = _position(from_position, steps, "from_position")
     if not -model.num_layers <= layer < model.num_layers:
-        raise ValueError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
+        raise InputError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
     layer %= model.num_layers
     silenced = np.unique(np.asarray(list(units), dtype=np.int64))
     if silenced.size and (silenced.min() < 0 or silenced.max() >= model.hidden_size):
-        raise ValueError(f"units must be between 0 and {model.hidden_size - 1}")
+        raise InputError(f"units must be between 0 and {model.hidden_size - 1}")
 
     x = model.embedding[ids][:, None, :]  # (T, 1, E)
     hidden, cells, gates = [], [], {name: [] for name in model.gate_names}

@@ -21,6 +21,7 @@ from rnnviz.core.cells import LayerRun, LayerWeights
 from rnnviz.core.grad import layer_backward
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
+from rnnviz.errors import InputError
 
 FLOW_OF = ("hidden", "cell")
 
@@ -44,12 +45,12 @@ def layer_flow(
     the runs it already holds instead of re-running the model.
     """
     if of not in FLOW_OF:
-        raise ValueError(f"unknown flow {of!r}: use of='hidden' or of='cell'")
+        raise InputError(f"unknown flow {of!r}: use of='hidden' or of='cell'")
     if of == "cell" and cell != "lstm":
-        raise ValueError(f"of='cell' needs an LSTM, and this model is a {cell}: use of='hidden'")
+        raise InputError(f"of='cell' needs an LSTM, and this model is a {cell}: use of='hidden'")
     steps = run.h.shape[0]
     if not 0 <= position < steps:
-        raise ValueError(f"position {position} is outside the run of {steps} steps")
+        raise InputError(f"position {position} is outside the run of {steps} steps")
     start = 0 if window is None else max(0, position - int(window))
     # Starting mid-sentence is exact for every value we read: the backward step at the first kept
     # word uses the missing earlier state only to go further back, which we never look at.
@@ -84,7 +85,7 @@ def probe_cotangent(hidden: int, probes: int | None = None, seed: int = 0) -> np
     if probes is None or probes >= hidden:
         return np.eye(hidden)
     if probes < 1:
-        raise ValueError(f"probes={probes}: give at least 1 (or None for the exact flow)")
+        raise InputError(f"probes={probes}: give at least 1 (or None for the exact flow)")
     gaussian = np.random.default_rng(seed).standard_normal((hidden, probes))
     q, r = np.linalg.qr(gaussian)
     q *= np.sign(np.diag(r))  # makes the orthonormal columns Haar-distributed
@@ -94,7 +95,7 @@ def probe_cotangent(hidden: int, probes: int | None = None, seed: int = 0) -> np
 def _slice_run(run: LayerRun, start: int, stop: int) -> LayerRun:
     """Steps start..stop−1 of a batch-1 run, in float64 so long collapses do not underflow early."""
     if run.h.shape[1] != 1:
-        raise ValueError(f"gradient flow needs a run of one sentence, got a batch of {run.h.shape[1]}")
+        raise InputError(f"gradient flow needs a run of one sentence, got a batch of {run.h.shape[1]}")
 
     def part(a: np.ndarray | None) -> np.ndarray | None:
         return None if a is None else a[start:stop].astype(np.float64)
@@ -105,15 +106,15 @@ def _slice_run(run: LayerRun, start: int, stop: int) -> LayerRun:
 def _check_position(trace: Trace, position: int) -> int:
     steps = len(trace)
     if isinstance(position, bool) or not isinstance(position, (int, np.integer)):
-        raise ValueError(f"position must be a word index, got {position!r}")
+        raise InputError(f"position must be a word index, got {position!r}")
     if not -steps <= position < steps:
-        raise ValueError(f"position {position} is out of range: the sentence has {steps} words")
+        raise InputError(f"position {position} is out of range: the sentence has {steps} words")
     return int(position) % steps
 
 
 def _check_layer(model: Model, layer: int) -> int:
     if not -model.num_layers <= layer < model.num_layers:
-        raise ValueError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
+        raise InputError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
     return layer % model.num_layers
 
 
@@ -138,14 +139,14 @@ def gradient_flow(
     directions instead of H (exact at the position, a few percent off elsewhere for k ≈ 64).
     """
     if trace.cell != model.cell or trace.hidden_size != model.hidden_size:
-        raise ValueError(
+        raise InputError(
             f"this trace comes from a different model ({trace.cell}, hidden {trace.hidden_size}) than "
             f"the one given ({model.cell}, hidden {model.hidden_size}): run the sentence with this model"
         )
     position = _check_position(trace, position)
     layer = _check_layer(model, layer)
     if of == "cell" and model.cell != "lstm":
-        raise ValueError(f"of='cell' needs an LSTM, and this model is a {model.cell}: use of='hidden'")
+        raise InputError(f"of='cell' needs an LSTM, and this model is a {model.cell}: use of='hidden'")
     runs = model.forward(np.asarray(trace.ids[: position + 1])[:, None])
     return layer_flow(
         model.cell,

@@ -40,6 +40,7 @@ from rnnviz.core.cells import LayerRun, project_inputs, run_layer, run_projected
 from rnnviz.core.grad import stack_backward
 from rnnviz.core.model import Model, softmax
 from rnnviz.core.trace import Trace
+from rnnviz.errors import InputError
 
 METHODS = ("occlusion", "integrated", "gradient", "retention")
 DEFAULT_WINDOW = 256
@@ -65,7 +66,7 @@ def links(
     length = len(trace)
     if length > DENSE_LIMIT:
         gigabytes = length * length * model.dtype.itemsize / 1e9
-        raise ValueError(
+        raise InputError(
             f"this text has {length} words: a dense links array would take {gigabytes:.1f} GB; "
             "use rnnviz.analysis.links.link_rows(model, trace, rows) for the rows you need"
         )
@@ -89,11 +90,11 @@ def link_rows(
     """
     _check_arguments(model, trace, window, steps)
     if method not in METHODS:
-        raise ValueError(f"unknown links method {method!r}: use one of {', '.join(METHODS)}")
+        raise InputError(f"unknown links method {method!r}: use one of {', '.join(METHODS)}")
     length = len(trace)
     requested = _targets([rows] if isinstance(rows, int | np.integer) else rows, length)
     if requested.size * length > DENSE_LIMIT * DENSE_LIMIT:
-        raise ValueError(
+        raise InputError(
             f"{requested.size} rows of {length} words is too large an array: ask for fewer rows at a time"
         )
     targets, where = np.unique(requested, return_inverse=True)
@@ -149,15 +150,15 @@ def _targets(rows: Iterable[int] | None, length: int) -> np.ndarray:
     try:
         values = np.asarray(list(rows))
     except TypeError:
-        raise ValueError(f"rows is {rows!r}: give a list of word positions") from None
+        raise InputError(f"rows is {rows!r}: give a list of word positions") from None
     if values.size == 0:
         return np.zeros(0, dtype=np.int64)
     if values.dtype.kind not in "iu":
-        raise ValueError(f"rows {values.tolist()!r} are not word positions: give whole numbers")
+        raise InputError(f"rows {values.tolist()!r} are not word positions: give whole numbers")
     values = values.astype(np.int64).reshape(-1)
     bad = values[(values < -length) | (values >= length)]
     if bad.size:
-        raise ValueError(f"row {int(bad[0])} is out of range: the text has {length} words (0..{length - 1})")
+        raise InputError(f"row {int(bad[0])} is out of range: the text has {length} words (0..{length - 1})")
     return values % length
 
 
@@ -168,15 +169,15 @@ def _whole(value: object) -> bool:
 def _check_arguments(model: Model, trace: Trace, window: int, steps: int = DEFAULT_STEPS) -> None:
     _check_trace(model, trace)
     if not _whole(window) or window < 1:
-        raise ValueError(f"window is {window!r}: give a whole number of words, at least 1")
+        raise InputError(f"window is {window!r}: give a whole number of words, at least 1")
     if not _whole(steps) or steps < 1:
-        raise ValueError(f"steps is {steps!r}: give a whole number of α points, at least 1")
+        raise InputError(f"steps is {steps!r}: give a whole number of α points, at least 1")
 
 
 def _check_trace(model: Model, trace: Trace) -> None:
     expected = (model.num_layers, len(trace), model.hidden_size)
     if trace.hidden.shape != expected or len(trace.ids) != len(trace):
-        raise ValueError(
+        raise InputError(
             f"this trace ({trace.hidden.shape[0]} layer(s) × {trace.hidden.shape[2]} units) was not made "
             f"by this model ({model.num_layers} × {model.hidden_size}): run model.run(text) first"
         )
@@ -456,7 +457,7 @@ def _integrated(model: Model, trace: Trace, targets: np.ndarray, window: int, st
 # -- retention ---------------------------------------------------------------------------------------
 def _retention(model: Model, trace: Trace, targets: np.ndarray, window: int) -> np.ndarray:
     if model.cell != "lstm":
-        raise ValueError(
+        raise InputError(
             f"the retention method reads forget gates, which only an LSTM has (this model is a {model.cell})"
         )
     forget = trace.gates["forget"][-1].astype(np.float64)  # (T, H), top layer

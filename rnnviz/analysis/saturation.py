@@ -22,6 +22,7 @@ import numpy as np
 from rnnviz.core.cells import GATE_NAMES, SIGMOID_GATES
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
+from rnnviz.errors import InputError
 
 LOW, HIGH = 0.1, 0.9
 
@@ -89,11 +90,11 @@ class SaturationCounter:
 
     def __post_init__(self) -> None:
         if self.cell not in GATE_NAMES:
-            raise ValueError(f"unknown cell type {self.cell!r}; use lstm or gru")
+            raise InputError(f"unknown cell type {self.cell!r}; use lstm or gru")
         if self.cell == "rnn":
-            raise ValueError("a plain RNN has no gates: gate saturation needs an LSTM or a GRU")
+            raise InputError("a plain RNN has no gates: gate saturation needs an LSTM or a GRU")
         if not 0 <= self.low < self.high <= 1:
-            raise ValueError(
+            raise InputError(
                 f"thresholds must satisfy 0 ≤ low < high ≤ 1, got low={self.low}, high={self.high}"
             )
 
@@ -104,9 +105,9 @@ class SaturationCounter:
 
     def add(self, trace: Trace) -> None:
         if trace.cell != self.cell:
-            raise ValueError(f"cannot mix a {trace.cell} trace into {self.cell} gate saturation")
+            raise InputError(f"cannot mix a {trace.cell} trace into {self.cell} gate saturation")
         if not -trace.layers <= self.layer < trace.layers:
-            raise ValueError(f"layer {self.layer} is out of range: the trace has {trace.layers} layer(s)")
+            raise InputError(f"layer {self.layer} is out of range: the trace has {trace.layers} layer(s)")
         for name in self.gate_names:
             values = np.asarray(trace.gates[name][self.layer], dtype=np.float64)  # (T, H)
             if name not in SIGMOID_GATES:
@@ -123,7 +124,7 @@ class SaturationCounter:
 
     def result(self, source: str = "the sentence") -> Saturation:
         if not self.sentences:
-            raise ValueError("no sentences were measured: give at least one trace")
+            raise InputError("no sentences were measured: give at least one trace")
         gates = {
             name: GateSaturation(
                 name=name,
@@ -162,7 +163,7 @@ def gate_saturation(
             counter = SaturationCounter(trace.cell, layer=layer, low=low, high=high, candidates=candidates)
         counter.add(trace)
     if counter is None:
-        raise ValueError("no sentences were measured: give at least one trace")
+        raise InputError("no sentences were measured: give at least one trace")
     return counter.result("the sentence" if counter.sentences == 1 else f"{counter.sentences} sentences")
 
 
@@ -172,7 +173,7 @@ def corpus_sentences(n: int = 200, seed: int = 0) -> list[list[str]]:
 
     generate = getattr(corpus, "generate", None)
     if generate is None:
-        raise ValueError("this rnnviz has no corpus generator yet: pass the sentences to measure")
+        raise InputError("this rnnviz has no corpus generator yet: pass the sentences to measure")
     return [list(sentence.tokens) for sentence in generate(n, seed)]
 
 

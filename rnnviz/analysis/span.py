@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rnnviz.core.model import Model, softmax
+from rnnviz.errors import InputError
 from rnnviz.training.corpus import ANIMALS, HELD_OUT_SEED, Sentence, generate_at_distance, sound_ids
 
 if TYPE_CHECKING:  # rich is imported only when a table is drawn
@@ -63,7 +64,7 @@ def _animal_sound_ids(model: Model) -> list[list[int]]:
     ids = sound_ids(model.vocab_index)
     missing = [animal for animal in ANIMALS if not ids[animal]]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"the model's vocabulary has no sound word for {', '.join(missing)}: "
             "span needs a model trained on the demo corpus (rnnviz.training.corpus)"
         )
@@ -114,7 +115,7 @@ def span(
 ) -> SpanResult:
     """Link accuracy per distance bucket on n_per_bucket fresh sentences each (bucket k: seed + k)."""
     if n_per_bucket < 1:
-        raise ValueError(f"--n is {n_per_bucket}: give at least 1 sentence per bucket")
+        raise InputError(f"--n is {n_per_bucket}: give at least 1 sentence per bucket")
     correct, count = [], []
     for k, bucket in enumerate(buckets):
         sentences = generate_at_distance(tuple(bucket), n_per_bucket, seed + k)

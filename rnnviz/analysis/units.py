@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rnnviz.core.model import Model
+from rnnviz.errors import InputError
 from rnnviz.training.corpus import ANIMALS, HELD_OUT_SEED, Sentence, generate
 
 if TYPE_CHECKING:  # rich is imported only when a table is drawn
@@ -56,7 +57,7 @@ class UnitScores:
 def _check_demo_vocabulary(model: Model) -> None:
     missing = [word for word in ("it", *ANIMALS) if not model.vocab_index.known(word)]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"the model's vocabulary has no {', '.join(repr(w) for w in missing[:3])}: memory units need "
             "a model trained on the demo corpus (rnnviz.training.corpus)"
         )
@@ -67,11 +68,11 @@ def states_at_it(
 ) -> np.ndarray:
     """(N, H): the layer's state after each sentence's last "it" (sentences run padded in batches)."""
     if state not in ("hidden", "cell"):
-        raise ValueError(f"unknown state {state!r}: use hidden or cell")
+        raise InputError(f"unknown state {state!r}: use hidden or cell")
     if state == "cell" and model.cell != "lstm":
-        raise ValueError("only an LSTM has a cell state: use --state hidden")
+        raise InputError("only an LSTM has a cell state: use --state hidden")
     if not -model.num_layers <= layer < model.num_layers:
-        raise ValueError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
+        raise InputError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
     out = np.zeros((len(sentences), model.hidden_size))
     order = sorted(range(len(sentences)), key=lambda k: sentences[k].it_index)
     for first in range(0, len(order), BATCH):
@@ -92,7 +93,7 @@ def score_units(
 ) -> UnitScores:
     """Fit each unit's probe on the even-numbered sentences and test it on the odd-numbered ones."""
     if len(sentences) < 2:
-        raise ValueError("memory units need at least 2 sentences (one to fit, one to test)")
+        raise InputError("memory units need at least 2 sentences (one to fit, one to test)")
     _check_demo_vocabulary(model)
     values = states_at_it(model, sentences, layer, state)
     subjects = np.array([ANIMALS.index(s.subject) for s in sentences])
@@ -122,7 +123,7 @@ def score_units(
 def demo_sentences(n: int = DEFAULT_N, seed: int = UNITS_SEED) -> list[Sentence]:
     """n held-out demo sentences, each naming at least one animal besides its subject."""
     if n < 2:
-        raise ValueError(f"--n is {n}: give at least 2 sentences")
+        raise InputError(f"--n is {n}: give at least 2 sentences")
     return generate(n, seed, min_fillers=1, distractor_fraction=1.0)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from rnnviz.bench.goals import check
 from rnnviz.bench.machine import describe
 from rnnviz.bench.sections import DEFAULT, SECTIONS, SINGLE, SINGLE_THREAD_ENV, parse_only
+from rnnviz.errors import InputError
 
 REPEATS = {"quick": 3, "default": 9, "full": 7}
 
@@ -53,7 +54,7 @@ def command(args: argparse.Namespace) -> int:
     scope = "quick" if args.quick else "full" if args.full else "default"
     repeats = args.repeats if args.repeats else REPEATS[scope]
     if repeats < 1:
-        raise ValueError(f"--repeats {repeats}: give at least 1")
+        raise InputError(f"--repeats {repeats}: give at least 1")
     names = parse_only(args.only)
     modes = (SINGLE, DEFAULT) if args.threads == "both" else (args.threads,)
     report = measure(names, scope, repeats, progress=not args.json, modes=modes)

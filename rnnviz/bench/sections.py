@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rnnviz.errors import InputError
+
 SINGLE, DEFAULT = "single", "default"
 # Environment of a single-threaded worker: NumPy's BLAS (OpenBLAS, MKL or BLIS) and torch read these
 # when they load, which is why each thread setting runs in its own process.
@@ -43,7 +45,7 @@ def parse_only(text: str | None) -> list[str]:
     wanted = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [name for name in wanted if name not in SECTIONS]
     if unknown or not wanted:
-        raise ValueError(
+        raise InputError(
             f"unknown bench section {', '.join(unknown) or repr(text)}: choose from {', '.join(SECTIONS)}"
         )
     return [name for name in SECTIONS if name in wanted]

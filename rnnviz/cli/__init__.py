@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from rnnviz.cli.options import error
-from rnnviz.errors import first_line
+from rnnviz.errors import RnnvizError, first_line
 
 # name → (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -45,15 +45,13 @@ def build_parser(name: str | None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from rnnviz.errors import WeightsError  # a ValueError, listed for the reader
-
     args_list = list(sys.argv[1:] if argv is None else argv)
     name = args_list[0] if args_list and args_list[0] in SUBCOMMANDS else None
     parser = build_parser(name)
     args = parser.parse_args(args_list[1:] if name else args_list)
     try:
         code = args._command(args)
-    except (WeightsError, ValueError, OSError) as err:
+    except (RnnvizError, OSError) as err:
         if os.environ.get("RNNVIZ_DEBUG"):  # the traceback, for developers
             raise
         error(first_line(err))

@@ -7,6 +7,7 @@ import argparse
 from rich.console import Console
 
 from rnnviz.cli.options import add_weights_options
+from rnnviz.errors import InputError
 from rnnviz.render.picture import RenderOptions, Section, picture
 from rnnviz.training.corpus import DEMO_SENTENCE
 
@@ -53,10 +54,10 @@ def _story_sections(args: argparse.Namespace) -> list[Section]:
 
         names = [n.strip() for n in (args.compare or "").split(",") if n.strip()]
         if args.compare is not None and not names:
-            raise ValueError("--compare needs model names or files separated by commas, e.g. rnn,lstm,gru")
+            raise InputError("--compare needs model names or files separated by commas, e.g. rnn,lstm,gru")
         sections.append(flow_section(compare=names or None, position=args.at))
     if args.corpus is not None and (args.corpus < 1 or not args.gates):
-        raise ValueError(f"--corpus {args.corpus}: use it with --gates, and give at least 1 sentence")
+        raise InputError(f"--corpus {args.corpus}: use it with --gates, and give at least 1 sentence")
     if args.gates:
         from rnnviz.render.saturation import saturation_section
 
@@ -74,10 +75,10 @@ def command(args: argparse.Namespace) -> int:
     model = load(args.weights, vocab=args.vocab, cell=args.cell)
     trace = model.run(args.text)
     if not -trace.layers <= args.layer < trace.layers:
-        raise ValueError(f"--layer {args.layer} is out of range: this model has {trace.layers} layer(s)")
+        raise InputError(f"--layer {args.layer} is out of range: this model has {trace.layers} layer(s)")
     if not -len(trace) <= args.at < len(trace):
         last = len(trace) - 1
-        raise ValueError(f"--at {args.at} is out of range: the text has words 0 to {last}")
+        raise InputError(f"--at {args.at} is out of range: the text has words 0 to {last}")
     exporting = bool(args.svg or args.html)
     console = Console(record=exporting, width=args.width or (100 if exporting else None), highlight=False)
     plain = not exporting and not console.is_terminal

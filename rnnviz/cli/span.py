@@ -8,6 +8,7 @@ import sys
 
 from rnnviz.analysis.span import CHANCE, span
 from rnnviz.cli.options import add_weights_options
+from rnnviz.errors import InputError
 from rnnviz.training.corpus import HELD_OUT_SEED
 
 
@@ -27,7 +28,7 @@ def command(args: argparse.Namespace) -> int:
     from rnnviz.io.weights import load
 
     if args.n < 1:
-        raise ValueError(f"--n is {args.n}: give at least 1 sentence per bucket")
+        raise InputError(f"--n is {args.n}: give at least 1 sentence per bucket")
     models = [(name, load(name, vocab=args.vocab, cell=args.cell)) for name in args.weights]
     results = [span(model, args.n, args.seed, name=name) for name, model in models]
     if args.json:

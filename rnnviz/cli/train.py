@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from rnnviz.core.vocab import EOS, UNK, tokenize
+from rnnviz.errors import InputError
 from rnnviz.training import train
 
 DEFAULTS = train.TrainConfig()
@@ -51,21 +52,21 @@ def read_corpus(path: str | Path) -> list[list[str]]:
     path = Path(path)
     hint = "give a UTF-8 text file with one sentence per line"
     if not path.exists():
-        raise ValueError(f"{path}: no such file; {hint}")
+        raise InputError(f"{path}: no such file; {hint}")
     if path.is_dir():
-        raise ValueError(f"{path}: is a directory; {hint}")
+        raise InputError(f"{path}: is a directory; {hint}")
     data = path.read_bytes()
     if b"\x00" in data:
-        raise ValueError(f"{path}: looks like a binary file (it has NUL bytes); {hint}")
+        raise InputError(f"{path}: looks like a binary file (it has NUL bytes); {hint}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ValueError(
+        raise InputError(
             f"{path}: is not UTF-8 text (undecodable byte at offset {err.start}); {hint}"
         ) from None
     sentences = [tokens for line in text.splitlines() if (tokens := tokenize(line.lower()))]
     if not sentences:
-        raise ValueError(f"{path}: holds no words; {hint}")
+        raise InputError(f"{path}: holds no words; {hint}")
     return sentences
 
 
@@ -126,16 +127,16 @@ class ProgressBar:
 def command(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.is_dir():
-        raise ValueError(f"{output}: is a directory; give a file name such as {output / 'model.safetensors'}")
+        raise InputError(f"{output}: is a directory; give a file name such as {output / 'model.safetensors'}")
     if not output.parent.exists():
-        raise ValueError(f"{output.parent}: no such directory for the output; create it first")
+        raise InputError(f"{output.parent}: no such directory for the output; create it first")
     for name in ("hidden", "embedding", "layers", "epochs", "batch"):
         if getattr(args, name) < 1:
-            raise ValueError(f"--{name} is {getattr(args, name)}: give a whole number of at least 1")
+            raise InputError(f"--{name} is {getattr(args, name)}: give a whole number of at least 1")
     if not args.lr > 0:
-        raise ValueError(f"--lr is {args.lr}: give a positive learning rate")
+        raise InputError(f"--lr is {args.lr}: give a positive learning rate")
     if not 0 <= args.unk_rate < 1:
-        raise ValueError(f"--unk-rate is {args.unk_rate}: give a chance from 0 up to (below) 1, e.g. 0.05")
+        raise InputError(f"--unk-rate is {args.unk_rate}: give a chance from 0 up to (below) 1, e.g. 0.05")
 
     sentences = read_corpus(args.corpus)
     vocab = build_vocab(sentences, args.max_vocab)

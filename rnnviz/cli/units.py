@@ -6,6 +6,7 @@ import argparse
 
 from rnnviz.analysis.units import DEFAULT_N, EXAMPLE, UNITS_SEED, demo_sentences, score_units
 from rnnviz.cli.options import add_weights_options
+from rnnviz.errors import InputError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +29,7 @@ def command(args: argparse.Namespace) -> int:
     from rnnviz.render.tables import units_table
 
     if args.top < 1:
-        raise ValueError(f"--top is {args.top}: give at least 1")
+        raise InputError(f"--top is {args.top}: give at least 1")
     model = load(args.weights, vocab=args.vocab, cell=args.cell)
     scores = score_units(model, demo_sentences(args.n, args.seed), args.layer, args.state)
     Console(highlight=False).print(units_table(model, scores, args.top, args.text, args.layer, args.state))

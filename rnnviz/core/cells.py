@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnnviz.errors import InputError
+
 GATE_NAMES: dict[str, tuple[str, ...]] = {
     "rnn": ("preactivation",),
     "lstm": ("input", "forget", "cell", "output"),
@@ -85,7 +87,7 @@ def project_inputs(cell: str, x: np.ndarray, w: LayerWeights, out: np.ndarray | 
     on the matching rows of x, so projections of different inputs can be mixed row by row.
     `out`: a C-contiguous (T, B, G·H) array of x's dtype to write into instead of a new one."""
     if cell not in GATE_COUNT:
-        raise ValueError(f"unknown cell type {cell!r}; use rnn, lstm or gru")
+        raise InputError(f"unknown cell type {cell!r}; use rnn, lstm or gru")
     hidden = w.hidden_size
     if cell == "gru":  # b_hn stays inside r ⊙ (W_hn h + b_hn); b_hr, b_hz fold into the input term
         bias = np.concatenate([w.b_ih[: 2 * hidden] + w.b_hh[: 2 * hidden], w.b_ih[2 * hidden :]])
@@ -123,7 +125,7 @@ def run_projected(
         return _gru_steps(projected, w, h0, h)
     if cell == "rnn":
         return _rnn_steps(projected, w, h0, nonlinearity, h)
-    raise ValueError(f"unknown cell type {cell!r}; use rnn, lstm or gru")
+    raise InputError(f"unknown cell type {cell!r}; use rnn, lstm or gru")
 
 
 @dataclass
@@ -144,7 +146,7 @@ def run_stack(cell: str, x: np.ndarray, layers: list[LayerWeights], nonlinearity
     more get transparent huge pages from NumPy.
     """
     if cell not in GATE_COUNT:
-        raise ValueError(f"unknown cell type {cell!r}; use rnn, lstm or gru")
+        raise InputError(f"unknown cell type {cell!r}; use rnn, lstm or gru")
     steps, batch, _ = x.shape
     hidden = layers[0].hidden_size
     shape = (len(layers), steps, batch)

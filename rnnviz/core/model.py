@@ -11,7 +11,7 @@ import numpy as np
 from rnnviz.core.cells import GATE_COUNT, GATE_NAMES, LayerRun, LayerWeights, run_stack
 from rnnviz.core.trace import Trace
 from rnnviz.core.vocab import Vocab, split_text
-from rnnviz.errors import WeightsError
+from rnnviz.errors import InputError, WeightsError
 
 CELL_ALIASES = {
     "rnn": ("rnn", "tanh"),
@@ -56,7 +56,7 @@ class Model:
     ):
         self.cell, self.nonlinearity = parse_cell(cell)
         if dtype not in DTYPES:
-            raise ValueError(f"unknown dtype {dtype!r}: use float32 or float64")
+            raise InputError(f"unknown dtype {dtype!r}: use float32 or float64")
         self.dtype = np.dtype(DTYPES[dtype])
         self.vocab_index = vocab if isinstance(vocab, Vocab) else Vocab(vocab)
         self.metadata: dict[str, str] = dict(metadata or {})

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from rnnviz.errors import InputError
+
 UNK = "<unk>"
 EOS = "<eos>"
 
@@ -30,7 +32,7 @@ class Vocab:
     def __init__(self, tokens: Iterable[str]):
         self.tokens: list[str] = list(tokens)
         if not self.tokens:
-            raise ValueError("the vocabulary is empty: give at least one token")
+            raise InputError("the vocabulary is empty: give at least one token")
         self.index: dict[str, int] = {}
         for i, tok in enumerate(self.tokens):
             self.index.setdefault(tok, i)
@@ -66,7 +68,7 @@ class Vocab:
         if missing:
             shown = ", ".join(repr(m) for m in missing[:5])
             more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-            raise ValueError(
+            raise InputError(
                 f"unknown words {shown}{more}, and this vocabulary has no {UNK} token: "
                 "use words the model knows or add <unk> to the vocabulary"
             )
@@ -80,5 +82,5 @@ def split_text(text: str | Sequence[str]) -> list[str]:
     """Tokens of a string, or a list of tokens as given; a clear ValueError when there are none."""
     tokens = tokenize(text) if isinstance(text, str) else [str(t) for t in text]
     if not tokens:
-        raise ValueError("the sentence is empty: type at least one word")
+        raise InputError("the sentence is empty: type at least one word")
     return tokens

@@ -16,6 +16,7 @@ from rich.text import Text
 from rnnviz.analysis.flow import FlowCurve, compare_flow, flow_curve
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
+from rnnviz.errors import InputError
 
 BLOCKS = " ▁▂▃▄▅▆▇█"  # eighths of a character cell, for bar heights
 CURVE_COLORS = {"rnn": "#ea4335", "lstm": "#4285f4", "gru": "#34a853"}
@@ -46,7 +47,7 @@ class FlowPlot:
         title: bool = True,
     ):
         if not curves:
-            raise ValueError("nothing to plot: give at least one flow curve")
+            raise InputError("nothing to plot: give at least one flow curve")
         self.curves = list(curves)
         self.height = max(1, height)
         self.plain = plain

@@ -11,6 +11,7 @@ from rich.text import Text
 from rnnviz.analysis.span import CHANCE, DEFAULT_BUCKETS, SpanResult, bucket_label
 from rnnviz.analysis.units import UnitScores
 from rnnviz.core.model import Model
+from rnnviz.errors import RnnvizError
 from rnnviz.render.colors import DIVERGING, diverging_index
 from rnnviz.training.corpus import ANIMALS, parse
 
@@ -60,7 +61,7 @@ def units_table(model: Model, scores: UnitScores, top: int, text: str, layer: in
     try:
         marked = parse(trace.tokens)
         marks = {marked.subject_index, marked.it_index}
-    except ValueError:  # a sentence without animal and "it" is still drawn, unmarked
+    except RnnvizError:  # a sentence without animal and "it" is still drawn, unmarked
         marks = set()
     grid = Table(
         title=f"memory units: who is “it”? ({model.cell_name} · {state} · layer {layer % model.num_layers})",

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnviz.core.vocab import Vocab, tokenize
+from rnnviz.errors import InputError
 
 DEMO_SENTENCE = "the cat sat on the mat because it was tired and it meowed ."
 
@@ -136,7 +137,7 @@ def parse(text: str | Sequence[str]) -> Sentence:
     it_positions = [k for k, tok in enumerate(tokens) if tok == "it"]
     animal_positions = [k for k, tok in enumerate(tokens) if tok in SOUNDS]
     if not it_positions or not animal_positions or animal_positions[0] > it_positions[-1]:
-        raise ValueError(
+        raise InputError(
             'the sentence needs an animal and, after it, "it" (e.g. "the cat sat and it meowed .")'
         )
     subject_index, it_index = animal_positions[0], it_positions[-1]
@@ -220,7 +221,7 @@ def _sentence(rng: random.Random, subject: str, fillers: list[tuple[str, ...]], 
 
 def _check_fraction(name: str, value: float) -> None:
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} is {value}: give a fraction between 0 and 1")
+        raise InputError(f"{name} is {value}: give a fraction between 0 and 1")
 
 
 def generate(
@@ -237,7 +238,7 @@ def generate(
     words each); short_fraction of them take the short form, distractor_fraction name other animals.
     """
     if not 0 <= min_fillers <= max_fillers:
-        raise ValueError(f"fillers {min_fillers}..{max_fillers}: need 0 <= min_fillers <= max_fillers")
+        raise InputError(f"fillers {min_fillers}..{max_fillers}: need 0 <= min_fillers <= max_fillers")
     _check_fraction("short_fraction", short_fraction)
     _check_fraction("distractor_fraction", distractor_fraction)
     rng = random.Random(seed)
@@ -266,7 +267,7 @@ def generate_at_distance(
     lo, hi = (distance, distance) if isinstance(distance, int) else distance
     lo = max(lo, MIN_DISTANCE)
     if lo > hi:
-        raise ValueError(f"no demo sentence has a distance in {distance}: the shortest is {MIN_DISTANCE}")
+        raise InputError(f"no demo sentence has a distance in {distance}: the shortest is {MIN_DISTANCE}")
     _check_fraction("short_fraction", short_fraction)
     _check_fraction("distractor_fraction", distractor_fraction)
     rng = random.Random(seed)

@@ -30,6 +30,7 @@ from rnnviz.core.cells import GATE_COUNT
 from rnnviz.core.grad import stack_backward
 from rnnviz.core.model import Model, layer_names, parse_cell, softmax
 from rnnviz.core.vocab import EOS, UNK, Vocab, split_text
+from rnnviz.errors import InputError
 
 DROPOUT_STREAM = 2  # second seed word of the word-dropout generator (the seed is the first)
 
@@ -294,9 +295,9 @@ class Trainer:
         self.dropout_rng = np.random.default_rng((config.seed, DROPOUT_STREAM))
         self.eos_id = self.vocab.index.get(EOS)
         if not 0 <= config.unk_rate < 1:
-            raise ValueError(f"unk_rate is {config.unk_rate}: give a probability from 0 up to (below) 1")
+            raise InputError(f"unk_rate is {config.unk_rate}: give a probability from 0 up to (below) 1")
         if config.unk_rate > 0 and self.vocab.unk_id is None:
-            raise ValueError(
+            raise InputError(
                 f"unk_rate is {config.unk_rate}, but the vocabulary has no {UNK}: add {UNK} or use unk_rate 0"
             )
         self.history: list[dict[str, str]] = []
@@ -334,7 +335,7 @@ class Trainer:
         holds the model as trained so far and says interrupted.
         """
         if not sequences:
-            raise ValueError("nothing to train on: the corpus has no sentence of two or more tokens")
+            raise InputError("nothing to train on: the corpus has no sentence of two or more tokens")
         epochs = self.config.epochs if epochs is None else epochs
         if lr is not None:
             self.optimizer.lr = lr

@@ -23,7 +23,7 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from rnnviz.core.model import Model
-from rnnviz.errors import first_line
+from rnnviz.errors import RnnvizError, first_line
 from rnnviz.io.weights import BUNDLED
 from rnnviz.training.corpus import DEMO_SENTENCE
 from rnnviz.tui.collector import QuietCollector
@@ -327,7 +327,7 @@ class RnnvizApp(MemoryActions, App[int]):
         for view in self.views:
             try:
                 view.model.encode(text)
-            except ValueError as err:
+            except RnnvizError as err:
                 return f"{view.name}: {err}"
         return None
 
@@ -380,7 +380,7 @@ class RnnvizApp(MemoryActions, App[int]):
                 # --layer was given for the first model; the others show their top layer.
                 layer = self.layer if label == model_label(self.lineup[0]) else -1
                 views.append(ModelView.run(label, model, text, layer=layer))
-        except (ValueError, OSError) as err:  # WeightsError is a ValueError
+        except (RnnvizError, OSError) as err:
             message = first_line(err)
             self.call_from_thread(self.notify, message, severity="error", timeout=6)
             return

@@ -21,7 +21,7 @@ from textual.worker import Worker, get_current_worker
 
 from rnnviz.analysis.links import METHODS, methods_for
 from rnnviz.core.model import Model
-from rnnviz.errors import first_line
+from rnnviz.errors import RnnvizError, first_line
 from rnnviz.tui.screens.swap import Swap, SwapDialog, SwapScreen, make_swap, swap_problem
 from rnnviz.tui.state.linkcache import LINK_BUDGET, LinkCache, LinkJob, Row, link_window
 from rnnviz.tui.state.memorysort import by_memory, cached_ranking, compute_ranking
@@ -179,7 +179,7 @@ class MemoryActions:
         app = self._app
         try:
             swap = make_swap(view.model, view.tokens, position, word, view.layer)
-        except ValueError as err:
+        except RnnvizError as err:
             app.call_from_thread(app.notify, first_line(err), severity="error", timeout=6)
             return
         if not get_current_worker().is_cancelled:
@@ -234,7 +234,7 @@ class MemoryActions:
         app = self._app
         try:
             done = silence(pending)
-        except ValueError as err:
+        except RnnvizError as err:
             app.call_from_thread(app.notify, first_line(err), severity="error", timeout=6)
             return
         if not get_current_worker().is_cancelled:

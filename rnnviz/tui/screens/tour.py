@@ -27,7 +27,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
-from rnnviz.errors import first_line
+from rnnviz.errors import RnnvizError, first_line
 from rnnviz.tui.state.modelview import ModelView
 from rnnviz.tui.state.tour_steps import TOTAL, TourStep, build_steps
 from rnnviz.tui.widgets.flow_panel import FlowPanel
@@ -169,7 +169,7 @@ class TourScreen(ModalScreen[Explore | None]):
                 self.app.call_from_thread(self._arrived, step)
             if not _finished:
                 _finished.extend(measured)
-        except (ValueError, OSError) as err:  # e.g. bundled models missing from a broken install
+        except (RnnvizError, OSError) as err:  # e.g. bundled models missing from a broken install
             message = first_line(err)
             self.app.call_from_thread(self.notify, f"the tour cannot measure: {message}", severity="error")
 

@@ -21,7 +21,7 @@ from rnnviz.analysis.links import DEFAULT_STEPS, DEFAULT_WINDOW, link_rows
 from rnnviz.core.cells import GATE_COUNT
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
-from rnnviz.errors import first_line
+from rnnviz.errors import RnnvizError, first_line
 
 TRACES_KEPT = 8  # a few sentences × methods; older ones are dropped first
 LINK_BUDGET = 2e9  # multiply-adds one row may cost: ~0.1-0.3 s on a busy 2-core machine
@@ -124,7 +124,7 @@ class LinkCache:
         row: Row
         try:
             row = link_rows(job.model, job.trace, [job.step], method=job.method, window=job.window)[0]
-        except ValueError as err:
+        except RnnvizError as err:
             row = first_line(err)
         self.put(job, row)
         with self._lock:

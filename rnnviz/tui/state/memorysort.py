@@ -15,7 +15,7 @@ import numpy as np
 
 from rnnviz.analysis.units import memory_unit_ranking
 from rnnviz.core.model import Model
-from rnnviz.errors import first_line
+from rnnviz.errors import RnnvizError, first_line
 from rnnviz.tui.state.modelview import ModelView
 
 # model -> {layer: ranking, or the one-line reason it has none}; weak keys, so a model the app
@@ -41,7 +41,7 @@ def compute_ranking(model: Model, layer: int = -1) -> np.ndarray | str:
         return found
     try:
         result: np.ndarray | str = memory_unit_ranking(model, layer=layer)
-    except ValueError as err:
+    except RnnvizError as err:
         result = first_line(err)
     with _lock:
         _rankings.setdefault(model, {})[_layer(model, layer)] = result

@@ -16,6 +16,7 @@ import numpy as np
 from rnnviz.core.cells import SIGMOID_GATES
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
+from rnnviz.errors import InputError
 from rnnviz.io.weights import BUNDLED, load
 from rnnviz.render.colors import state_scale
 
@@ -78,12 +79,12 @@ class ModelView:
         """Run the model once over the text; ValueError (one line) when it cannot be read."""
         problem = check_text(text)
         if problem:
-            raise ValueError(problem)
+            raise InputError(problem)
         tokens, ids = model.encode(text)
         if len(tokens) > MAX_WORDS:
-            raise ValueError(f"the sentence has {len(tokens):,} words: the limit is {MAX_WORDS:,}")
+            raise InputError(f"the sentence has {len(tokens):,} words: the limit is {MAX_WORDS:,}")
         if not -model.num_layers <= layer < model.num_layers:
-            raise ValueError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
+            raise InputError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
         return cls(name=name, model=model, trace=model.run_ids(ids, tokens), layer=layer)
 
     @property

@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 from rnnviz.analysis.flow import FlowCurve
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
+from rnnviz.errors import RnnvizError
 from rnnviz.render.flowplot import FlowPlot
 from rnnviz.tui.state.flowview import FlowSource, bundled_model, by_cell, cursor_flow, plan_flow
 from rnnviz.tui.widgets.textutil import visible
@@ -191,7 +192,7 @@ class FlowWatcher(FlowPanel):
         for label, model, trace, layer in request.sources:
             try:
                 trace = trace if trace is not None else bundled_trace(label, request.text)
-            except ValueError as err:  # a text the bundled model cannot read
+            except RnnvizError as err:  # a text the bundled model cannot read
                 notes.append(f"{label}: {err}")
                 continue
             runs.append(FlowSource(label, model, trace, layer))

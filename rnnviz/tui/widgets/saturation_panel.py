@@ -26,7 +26,7 @@ from rnnviz.analysis.saturation import (
 from rnnviz.core.cells import GATE_NAMES, SIGMOID_GATES
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
-from rnnviz.errors import first_line
+from rnnviz.errors import RnnvizError, first_line
 from rnnviz.render.saturation import SaturationPlot
 
 SATURATION_MODES = ("off", "the sentence", "the demo corpus")
@@ -107,7 +107,7 @@ class SaturationPanel(Static, can_focus=False):
                     results.append((name, gate_saturation(trace, layer=layer)))
                 else:
                     results.append((name, self._corpus_result(model, layer)))
-            except ValueError as err:  # e.g. a model whose vocabulary cannot read the demo corpus
+            except RnnvizError as err:  # e.g. a model whose vocabulary cannot read the demo corpus
                 results.append((name, first_line(err)))
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show, results, key)
