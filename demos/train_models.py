@@ -52,6 +52,7 @@ from rich.table import Table  # noqa: E402
 import rnnviz  # noqa: E402
 from rnnviz.analysis import span  # noqa: E402
 from rnnviz.io.weights import bundled_path  # noqa: E402
+from rnnviz.render.tables import span_table  # noqa: E402
 from rnnviz.training import corpus  # noqa: E402
 from rnnviz.training.train import Progress as TrainProgress  # noqa: E402
 from rnnviz.training.train import TrainConfig, Trainer  # noqa: E402
@@ -327,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Console()
     for grid in tables:
         out.print(grid)
-    out.print(span.table(bundled, 200, corpus.HELD_OUT_SEED))
+    out.print(span_table(bundled, 200, corpus.HELD_OUT_SEED))
     return 0
 
 

@@ -9,39 +9,24 @@ from conftest import CELL_TYPES, random_model
 import rnnviz
 from rnnviz import Model
 from rnnviz.analysis.counterfactual import ablate, compare_predictions, counterfactual, state_difference
+from rnnviz.core.cells import reference_run
 
 SENTENCE = "the cat sat on the mat , it was the cat ."
 
 
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-a))
-
-
 def silenced_reference(model: Model, ids: np.ndarray, units: list[int], start: int) -> np.ndarray:
     """Top-layer h (T, H), one plain step at a time, the units zeroed in h (and c) from `start` on."""
+
+    def silence(t: int, step: dict[str, np.ndarray]) -> None:
+        if t >= start:
+            step["h"][units] = 0
+            if "c" in step:
+                step["c"][units] = 0
+
     x = model.embedding[ids]
     for k, w in enumerate(model.layers):
         top = k == model.num_layers - 1
-        h, c = np.zeros(model.hidden_size), np.zeros(model.hidden_size)
-        out = []
-        for t, x_t in enumerate(x):
-            a_in, a_h = w.w_ih @ x_t + w.b_ih, w.w_hh @ h + w.b_hh
-            if model.cell == "lstm":
-                i, f, g, o = np.split(a_in + a_h, 4)
-                c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-                h = sigmoid(o) * np.tanh(c)
-            elif model.cell == "gru":
-                (in_r, in_z, in_n), (h_r, h_z, h_n) = np.split(a_in, 3), np.split(a_h, 3)
-                r, z = sigmoid(in_r + h_r), sigmoid(in_z + h_z)
-                h = (1 - z) * np.tanh(in_n + r * h_n) + z * h
-            else:
-                h = np.tanh(a_in + a_h) if model.nonlinearity == "tanh" else np.maximum(a_in + a_h, 0)
-            if top and t >= start:
-                h, c = h.copy(), c.copy()
-                h[units] = 0
-                c[units] = 0
-            out.append(h)
-        x = np.stack(out)
+        x = reference_run(model.cell, x, w, model.nonlinearity, after_step=silence if top else None)["h"]
     return x
 
 

@@ -1,11 +1,15 @@
 """Trace shapes and contents for every cell type and 1–3 layers, checked by recomputing each step
-from the weights with plain per-step equations (independent of the in-place loops in cells.py)."""
+from the weights with plain per-step equations: each cell module's reference_step, independent of
+its in-place loop."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from conftest import CELL_TYPES, random_model
+
+from rnnviz.core.cells import LayerWeights, reference_run
+from rnnviz.core.model import layer_names, parse_cell
 
 SENTENCE = "the cat sat on the mat , the dog barked ."
 GATES = {
@@ -18,42 +22,13 @@ SIGMOIDS = {"input", "forget", "output", "reset", "update"}
 TANHS = {"cell", "new"}
 
 
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-a))
-
-
 def recompute_layer(
     cell: str, weights: dict[str, np.ndarray], k: int, x: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Reference for layer k over x (T, In), float64, one step at a time: gates, h, and c for LSTM."""
-    w_ih, w_hh = weights[f"rnn.weight_ih_l{k}"], weights[f"rnn.weight_hh_l{k}"]
-    b_ih, b_hh = weights[f"rnn.bias_ih_l{k}"], weights[f"rnn.bias_hh_l{k}"]
-    hidden = w_hh.shape[1]
-    h, c = np.zeros(hidden), np.zeros(hidden)
-    out: dict[str, list[np.ndarray]] = {}
-    for x_t in x:
-        from_input, from_state = w_ih @ x_t + b_ih, w_hh @ h + b_hh
-        if cell == "lstm":
-            i, f, g, o = np.split(from_input + from_state, 4)
-            i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
-            c = f * c + i * g
-            h = o * np.tanh(c)
-            step = {"input": i, "forget": f, "cell": g, "output": o, "c": c}
-        elif cell == "gru":
-            in_r, in_z, in_n = np.split(from_input, 3)
-            hh_r, hh_z, hh_n = np.split(from_state, 3)
-            r, z = sigmoid(in_r + hh_r), sigmoid(in_z + hh_z)
-            n = np.tanh(in_n + r * hh_n)
-            h = (1 - z) * n + z * h
-            step = {"reset": r, "update": z, "new": n}
-        else:
-            pre = from_input + from_state
-            h = np.tanh(pre) if cell == "rnn_tanh" else np.maximum(pre, 0)
-            step = {"preactivation": pre}
-        step["h"] = h
-        for name, value in step.items():
-            out.setdefault(name, []).append(value)
-    return {name: np.stack(values) for name, values in out.items()}
+    """Reference for layer k over x (T, In), float64, one plain step at a time: gates, h, and c for LSTM."""
+    w = LayerWeights(*(weights[name] for name in layer_names(k)))
+    family, nonlinearity = parse_cell(cell)
+    return reference_run(family, x, w, nonlinearity)
 
 
 @pytest.mark.parametrize("layers", [1, 2, 3])

@@ -162,7 +162,7 @@ def ablate(
         tokens=tokens,
         ids=ids,
         hidden=hidden_all,
-        cell_state=np.stack(cells) if model.cell == "lstm" else None,
+        cell_state=np.stack(cells) if model.spec.has_cell_state else None,
         gates={name: np.stack(values) for name, values in gates.items()},
         probs=softmax(model.logits(hidden_all[-1])),
         cell=model.cell,
@@ -176,7 +176,7 @@ def _run_silenced(
     """One layer over x (T, 1, In): as usual before `start`, then step by step with units zeroed."""
     steps = x.shape[0]
     h = np.zeros((steps, model.hidden_size), dtype=model.dtype)
-    c = np.zeros_like(h) if model.cell == "lstm" else None
+    c = np.zeros_like(h) if model.spec.has_cell_state else None
     gates = {name: np.zeros_like(h) for name in model.gate_names}
     h_prev = c_prev = None
     if start:

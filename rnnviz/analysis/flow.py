@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnnviz.core.cells import LayerRun, LayerWeights
+from rnnviz.core.cells import LayerRun, LayerWeights, spec_of
 from rnnviz.core.grad import layer_backward
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
@@ -46,7 +46,7 @@ def layer_flow(
     """
     if of not in FLOW_OF:
         raise InputError(f"unknown flow {of!r}: use of='hidden' or of='cell'")
-    if of == "cell" and cell != "lstm":
+    if of == "cell" and not spec_of(cell).has_cell_state:
         raise InputError(f"of='cell' needs an LSTM, and this model is a {cell}: use of='hidden'")
     steps = run.h.shape[0]
     if not 0 <= position < steps:
@@ -145,7 +145,7 @@ def gradient_flow(
         )
     position = _check_position(trace, position)
     layer = _check_layer(model, layer)
-    if of == "cell" and model.cell != "lstm":
+    if of == "cell" and not model.spec.has_cell_state:
         raise InputError(f"of='cell' needs an LSTM, and this model is a {model.cell}: use of='hidden'")
     runs = model.forward(np.asarray(trace.ids[: position + 1])[:, None])
     return layer_flow(
@@ -167,7 +167,7 @@ class FlowCurve:
     label: str
     norms: np.ndarray  # (position+1,) indexed by s, as gradient_flow returns it
     tokens: list[str] = field(default_factory=list)
-    cell: str = "lstm"
+    cell: str | None = None  # the model's cell, when known; None draws the neutral colour
     of: str = "hidden"
 
     @property
@@ -244,7 +244,7 @@ def compare_flow(
     curves = []
     for name, model in named:
         trace = model.run(text, decode=False)
-        paths = ("hidden", "cell") if cell_path and model.cell == "lstm" else ("hidden",)
+        paths = ("hidden", "cell") if cell_path and model.spec.has_cell_state else ("hidden",)
         for of in paths:
             label = f"{name} {'c' if of == 'cell' else 'h'}"
             curves.append(flow_curve(model, trace, position, of, layer, label, window, probes))

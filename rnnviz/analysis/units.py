@@ -69,7 +69,7 @@ def states_at_it(
     """(N, H): the layer's state after each sentence's last "it" (sentences run padded in batches)."""
     if state not in ("hidden", "cell"):
         raise InputError(f"unknown state {state!r}: use hidden or cell")
-    if state == "cell" and model.cell != "lstm":
+    if state == "cell" and not model.spec.has_cell_state:
         raise InputError("only an LSTM has a cell state: use --state hidden")
     if not -model.num_layers <= layer < model.num_layers:
         raise InputError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")

@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
+from rnnviz.core.cells import CELL_ALIASES
 from rnnviz.core.vocab import EOS, UNK, tokenize
 from rnnviz.errors import InputError
 from rnnviz.training import train
@@ -24,9 +25,7 @@ DEFAULTS = train.TrainConfig()
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("corpus", help="UTF-8 text file, one sentence per line")
     parser.add_argument("-o", "--output", required=True, help="where to write the model (.safetensors)")
-    parser.add_argument(
-        "--cell", default=DEFAULTS.cell, choices=("rnn", "rnn_tanh", "rnn_relu", "lstm", "gru")
-    )
+    parser.add_argument("--cell", default=DEFAULTS.cell, choices=tuple(CELL_ALIASES))
     parser.add_argument("--hidden", type=int, default=DEFAULTS.hidden, help="hidden units per layer")
     parser.add_argument("--embedding", type=int, default=DEFAULTS.embedding, help="embedding size")
     parser.add_argument("--layers", type=int, default=DEFAULTS.layers, help="stacked recurrent layers")

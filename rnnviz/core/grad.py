@@ -1,16 +1,11 @@
-"""Backpropagation through time for the cells of cells.py, step by step beside the forward equations.
+"""Backpropagation through time over whole layers; each cell's own step sits beside its forward loop.
 
 The backward pass reads what the forward pass recorded (LayerRun) and takes a cotangent for the
 hidden state at some time steps. The cotangent's batch may differ from the recorded run's batch
 when the run has batch 1: the recorded activations broadcast, so one sentence can carry many
 cotangents at once (one per target row of a link map, one per unit of a Jacobian).
 
-    LSTM  δc_t = δc_{t+1} ⊙ f_{t+1} + δh_t ⊙ o ⊙ (1 − tanh² c_t)
-          δi = δc ⊙ g ⊙ i(1−i)   δf = δc ⊙ c_{t−1} ⊙ f(1−f)   δg = δc ⊙ i ⊙ (1−g²)   δo = δh ⊙ tanh c ⊙ o(1−o)
-    GRU   δn = δh ⊙ (1−z)   δz = δh ⊙ (h_{t−1} − n)   δa_n = δn ⊙ (1−n²)
-          δr = δa_n ⊙ (W_hn h + b_hn) ⊙ r(1−r)   recurrent part of n: δa_n ⊙ r
-    RNN   δpre = δh ⊙ tanh'(pre) or δh ⊙ [pre > 0]
-    all   δh_{t−1} = (recurrent pre-activation grads) · W_hh (+ δh ⊙ z for the GRU)
+The equations of each cell's step are in its module (rnnviz/core/cells/lstm.py, gru.py, rnn.py).
 """
 
 from __future__ import annotations
@@ -20,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.core.cells import LayerRun, LayerWeights
+from rnnviz.core.cells import LayerRun, LayerWeights, spec_of
 
 # Called at every step s (latest first) with the gradient reaching h_s, and c_s for an LSTM.
 StepHook = Callable[[int, np.ndarray, "np.ndarray | None"], None]
@@ -78,63 +73,30 @@ def layer_backward(
     dtype = run.h.dtype
     h_prev_all = _previous(run.h, None)
     keep = need_inputs or need_params
-    gates = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
-    da_x = (
-        np.empty((steps, batch, gates * hidden), dtype=dtype) if keep else None
-    )  # input-side pre-activation grads
-    da_h = da_x if cell != "gru" else (np.empty_like(da_x) if keep else None)  # recurrent side (GRU differs)
+    spec = spec_of(cell)
+    # input-side pre-activation grads; the recurrent side differs where a gate multiplies W_hh h (GRU's n)
+    da_x = np.empty((steps, batch, spec.gate_count * hidden), dtype=dtype) if keep else None
+    da_h = np.empty_like(da_x) if (keep and spec.inner_recurrent_bias) else da_x
     dh_next = np.zeros((batch, hidden), dtype=dtype)
-    dc_next = np.zeros((batch, hidden), dtype=dtype) if cell == "lstm" else None
-    H = hidden
-    w_hh = w.w_hh
-
+    dc_next = np.zeros((batch, hidden), dtype=dtype) if spec.has_cell_state else None
+    w_hh, step = w.w_hh, spec.backward_step
     for t in range(steps - 1, -1, -1):
         dh_t = dh_next
         if (external := _at(dh, t)) is not None:
             dh_t = dh_t + external
-        h_prev = h_prev_all[t]
-        if cell == "lstm":
-            a = run.acts[t]
-            i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-            tanh_c = np.tanh(run.c[t])
-            dc_t = dc_next + dh_t * o * (1 - tanh_c * tanh_c)
-            if (extra := _at(dc, t)) is not None:
-                dc_t = dc_t + extra
-            if on_step is not None:
-                on_step(t, dh_t, dc_t)
-            c_prev = run.c[t - 1] if t else np.zeros_like(run.c[0])
-            da = np.empty((batch, 4 * H), dtype=dtype) if da_x is None else da_x[t]
-            da[:, :H] = dc_t * g * i * (1 - i)
-            da[:, H : 2 * H] = dc_t * c_prev * f * (1 - f)
-            da[:, 2 * H : 3 * H] = dc_t * i * (1 - g * g)
-            da[:, 3 * H :] = dh_t * tanh_c * o * (1 - o)
-            dh_next = da @ w_hh
-            dc_next = dc_t * f
-        elif cell == "gru":
-            if on_step is not None:
-                on_step(t, dh_t, None)
-            a = run.acts[t]
-            r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
-            dan = dh_t * (1 - z) * (1 - n * n)
-            dar = dan * run.hn[t] * r * (1 - r)
-            daz = dh_t * (h_prev - n) * z * (1 - z)
-            dx_t = np.empty((batch, 3 * H), dtype=dtype) if da_x is None else da_x[t]
-            dh_part = np.empty((batch, 3 * H), dtype=dtype) if da_h is None else da_h[t]
-            dx_t[:, :H] = dh_part[:, :H] = dar
-            dx_t[:, H : 2 * H] = dh_part[:, H : 2 * H] = daz
-            dx_t[:, 2 * H :] = dan
-            dh_part[:, 2 * H :] = dan * r
-            dh_next = dh_t * z + dh_part @ w_hh
-        else:
-            if on_step is not None:
-                on_step(t, dh_t, None)
-            if nonlinearity == "tanh":
-                dpre = dh_t * (1 - run.h[t] * run.h[t])
-            else:
-                dpre = dh_t * (run.acts[t] > 0)
-            if da_x is not None:
-                da_x[t] = dpre
-            dh_next = dpre @ w_hh
+        dh_next, dc_next = step(
+            run,
+            t,
+            h_prev_all[t],
+            dh_t,
+            dc_next,
+            _at(dc, t),
+            None if da_x is None else da_x[t],
+            None if da_h is None else da_h[t],
+            w_hh,
+            nonlinearity,
+            on_step,
+        )
 
     dx = None
     if need_inputs:

@@ -8,18 +8,21 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from rnnviz.core.cells import GATE_COUNT, GATE_NAMES, LayerRun, LayerWeights, run_stack
+from rnnviz.core.cells import (
+    CELL_ALIASES,
+    CELLS,
+    GATE_COUNT,
+    STORED_NAMES,
+    CellSpec,
+    LayerRun,
+    LayerWeights,
+    cells_with_gate_count,
+    run_stack,
+)
 from rnnviz.core.trace import Trace
 from rnnviz.core.vocab import Vocab, split_text
 from rnnviz.errors import InputError, WeightsError
 
-CELL_ALIASES = {
-    "rnn": ("rnn", "tanh"),
-    "rnn_tanh": ("rnn", "tanh"),
-    "rnn_relu": ("rnn", "relu"),
-    "lstm": ("lstm", "tanh"),
-    "gru": ("gru", "tanh"),
-}
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
@@ -28,7 +31,7 @@ def parse_cell(cell: str) -> tuple[str, str]:
     try:
         return CELL_ALIASES[cell.lower()]
     except (KeyError, AttributeError):
-        raise WeightsError(f"unknown cell type {cell!r}: use one of rnn_tanh, rnn_relu, lstm, gru") from None
+        raise WeightsError(f"unknown cell type {cell!r}: use one of {', '.join(STORED_NAMES)}") from None
 
 
 def layer_names(k: int) -> tuple[str, str, str, str]:
@@ -78,7 +81,7 @@ class Model:
     @property
     def cell_name(self) -> str:
         """The full cell name as stored in files: rnn_tanh, rnn_relu, lstm or gru."""
-        return f"rnn_{self.nonlinearity}" if self.cell == "rnn" else self.cell
+        return next(name for name, act in self.spec.file_names.items() if act == self.nonlinearity)
 
     @property
     def num_layers(self) -> int:
@@ -93,8 +96,13 @@ class Model:
         return self.embedding.shape[1]
 
     @property
+    def spec(self) -> CellSpec:
+        """The cell's spec: gate names, which are σ, whether there is a cell state."""
+        return CELLS[self.cell]
+
+    @property
     def gate_names(self) -> tuple[str, ...]:
-        return GATE_NAMES[self.cell]
+        return self.spec.gates
 
     @property
     def weights(self) -> dict[str, np.ndarray]:
@@ -251,8 +259,8 @@ def _gate_hint(shape: tuple[int, ...], hidden: int, gates: int) -> str:
     """When the rows fit another cell type, say which: the commonest cause of a shape error."""
     if len(shape) not in (1, 2) or shape[0] % hidden or shape[0] // hidden == gates:
         return ""
-    fits = {4: "lstm", 3: "gru", 1: "rnn_tanh or rnn_relu"}.get(shape[0] // hidden)
-    return f" (the shapes fit a {fits}: pass cell=... / --cell)" if fits else ""
+    fits = cells_with_gate_count(shape[0] // hidden)
+    return f" (the shapes fit a {' or '.join(fits)}: pass cell=... / --cell)" if fits else ""
 
 
 def _value_problems(name: str, value: np.ndarray) -> list[str]:

@@ -15,7 +15,7 @@ class Trace:
     cell_state: np.ndarray | None  # (L, T, H) for an LSTM, else None
     gates: dict[str, np.ndarray]  # name -> (L, T, H)
     probs: np.ndarray | None  # (T, V): next-token distribution after token t (None if not decoded)
-    cell: str = "lstm"  # "rnn" | "lstm" | "gru"
+    cell: str  # "rnn" | "lstm" | "gru": the model's, never assumed
     vocab: list[str] | None = None  # the model's vocabulary, to name predicted words
 
     def __len__(self) -> int:

@@ -175,7 +175,7 @@ def flow_section(compare: Sequence[str] | None = None, position: int = -1):
             curves = compare_flow(models, trace.tokens, position, layer=opts.layer)
         else:
             curves = [flow_curve(model, trace, position, layer=opts.layer)]
-            if model.cell == "lstm":
+            if model.spec.has_cell_state:
                 curves.append(flow_curve(model, trace, position, of="cell", layer=opts.layer))
         return FlowPlot(curves, plain=opts.plain)
 

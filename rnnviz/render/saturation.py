@@ -99,7 +99,7 @@ def saturation_section(corpus: int | None = None, seed: int = 0):
     demo sentences; a plain RNN gets a one-line note (it has no gates)."""
 
     def section(model: Model, trace: Trace, opts) -> Text | SaturationPlot:
-        if model.cell == "rnn":
+        if not model.spec.sigmoid_gates:
             return Text("gate saturation: a plain RNN has no gates (try lstm or gru)", style="dim")
         if corpus:
             result = corpus_saturation(model, n=corpus, seed=seed, layer=opts.layer)

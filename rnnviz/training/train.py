@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from rnnviz.core.cells import GATE_COUNT
+from rnnviz.core.cells import spec_of
 from rnnviz.core.grad import stack_backward
-from rnnviz.core.model import Model, layer_names, parse_cell, softmax
+from rnnviz.core.model import Model, layer_names, softmax
 from rnnviz.core.vocab import EOS, UNK, Vocab, split_text
 from rnnviz.errors import InputError
 
@@ -61,8 +61,8 @@ def init_weights(config: TrainConfig, vocab_size: int) -> dict[str, np.ndarray]:
     As PyTorch's modules start: embedding N(0, 1) (nn.Embedding), recurrent layers and decoder
     uniform ±1/√H (nn.RNN/LSTM/GRU, nn.Linear).
     """
-    cell, _ = parse_cell(config.cell)
-    gates, hidden = GATE_COUNT[cell], config.hidden
+    spec = spec_of(config.cell)
+    gates, hidden = spec.gate_count, config.hidden
     rng = np.random.default_rng(config.seed)
     dtype = np.dtype(config.dtype)
 
@@ -78,8 +78,9 @@ def init_weights(config: TrainConfig, vocab_size: int) -> dict[str, np.ndarray]:
         weights[w_hh] = uniform(bound, gates * hidden, hidden)
         weights[b_ih] = uniform(bound, gates * hidden)
         weights[b_hh] = uniform(bound, gates * hidden)
-        if cell == "lstm":
-            weights[b_ih][hidden : 2 * hidden] += config.forget_bias  # gate order i, f, g, o
+        if "forget" in spec.gates:
+            forget = spec.gates.index("forget")
+            weights[b_ih][forget * hidden : (forget + 1) * hidden] += config.forget_bias
     weights["decoder.weight"] = uniform(bound, vocab_size, hidden)
     weights["decoder.bias"] = uniform(bound, vocab_size)
     return weights
@@ -414,7 +415,7 @@ class Trainer:
             "final_loss": last.get("final_loss", "nan"),
             "stages": json.dumps(self.history),
         }
-        if self.model.cell == "lstm":
+        if "forget" in self.model.spec.gates:
             meta["forget_bias"] = str(self.config.forget_bias)
         return meta
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnviz.core.model import CELL_ALIASES
+from rnnviz.core.cells import CELL_ALIASES, STORED_NAMES
 from rnnviz.errors import WeightsError
 from rnnviz.io.formats.found import Found
 from rnnviz.io.formats.keras_layers import KerasLayer, convert
@@ -109,7 +109,7 @@ def _metadata_cell(metadata: dict[str, str]) -> tuple[str | None, str]:
     if stated is not None and stated.strip().lower() not in CELL_ALIASES:
         raise WeightsError(
             f"the file's metadata names cell type {stated!r}, which rnnviz does not know: "
-            "pass cell= / --cell (rnn_tanh, rnn_relu, lstm, gru)"
+            f"pass cell= / --cell ({', '.join(STORED_NAMES)})"
         )
     for key in CELL_METADATA_KEYS:
         value = metadata.get(key, "").strip().lower()

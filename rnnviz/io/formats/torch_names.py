@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnnviz.core.cells import cells_with_gate_count
 from rnnviz.errors import WeightsError
 
 WRAPPER_PREFIXES = ("module.", "_orig_mod.", "model.", "net.")
@@ -27,7 +28,6 @@ DECODER_MODULES = {
 RECURRENT = re.compile(
     r"^(?P<module>(?:.+\.)?)(?P<kind>weight|bias)_(?P<part>ih|hh|hr)_l(?P<k>\d+)(?P<rev>_reverse)?$"
 )
-GATES_TO_CELL = {4: "lstm", 3: "gru", 1: "rnn_tanh"}
 
 
 @dataclass
@@ -70,10 +70,13 @@ def infer_cell(tensors: dict[str, np.ndarray]) -> tuple[str | None, str]:
     hh = tensors.get("rnn.weight_hh_l0")
     if hh is None or hh.ndim != 2 or hh.shape[1] == 0 or hh.shape[0] % hh.shape[1]:
         return None, ""
-    cell = GATES_TO_CELL.get(hh.shape[0] // hh.shape[1])
-    if cell == "rnn_tanh":
-        return cell, "a plain RNN: assumed tanh; pass cell='rnn_relu' (--cell rnn_relu) if it used relu"
-    return cell, f"{cell} inferred from the shapes" if cell else ""
+    fits = cells_with_gate_count(hh.shape[0] // hh.shape[1])
+    if not fits:
+        return None, ""
+    if len(fits) > 1:  # a plain RNN: tanh and relu have the same shapes
+        others = " or ".join(f"--cell {name}" for name in fits[1:])
+        return fits[0], f"{fits[0]} assumed (the file does not say): {others} if it was not"
+    return fits[0], f"{fits[0]} inferred from the shapes"
 
 
 def _strip_wrappers(names: list[str]) -> list[str]:
