@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rnnviz.analysis.links import DEFAULT_WINDOW, _targets, link_rows, top_links
+from rnnviz.analysis.links import DEFAULT_WINDOW, link_rows, target_positions, top_links
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 
@@ -22,7 +22,7 @@ def links_section(
 
         from rnnviz.render.colors import LEVELS, SEQUENTIAL, sequential_index
 
-        (t,) = _targets([position], len(trace))
+        (t,) = target_positions([position], len(trace))
         row = link_rows(model, trace, [t], method=method, window=window)[0]
         peak = float(row.max())
         levels = sequential_index(row / peak if peak > 0 else row)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import Worker, get_current_worker
 
-from rnnviz.analysis.links import METHODS, methods_for
+from rnnviz.analysis.links import DEFAULT_METHOD, methods_for
 from rnnviz.core.model import Model
 from rnnviz.errors import RnnvizError, first_line
 from rnnviz.tui.screens.swap import Swap, SwapDialog, SwapScreen, make_swap, swap_problem
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from rnnviz.tui.app import RnnvizApp
     from rnnviz.tui.state.modelview import ModelView
 
-DEFAULT_METHOD = METHODS[0]
 INSTANT_ROW = 2.5e7  # multiply-adds of a row computed on the keypress (~2 ms); costlier ones go to a worker
 LINKS_REST = 0.15  # seconds the cursor must rest before a costly row starts
 
