@@ -284,9 +284,9 @@ def test_batched_rows_equal_separate_single_row_passes(cell: str, monkeypatch: p
             np.testing.assert_allclose(together, alone, atol=1e-13)
             # Small budgets split the batches differently; the numbers must not change.
             with monkeypatch.context() as patch:
-                patch.setattr(memory, "OCCLUSION_CHUNK", 2)
-                patch.setattr(memory, "BACKWARD_BUDGET", 1)
-                patch.setattr(memory, "DECODE_BUDGET", 1)
+                patch.setattr(memory.occlusion, "OCCLUSION_CHUNK", 2)
+                patch.setattr(memory.common, "BACKWARD_BUDGET", 1)
+                patch.setattr(memory.common, "DECODE_BUDGET", 1)
                 np.testing.assert_allclose(links(model, trace, method, window=window, steps=5), together)
 
 

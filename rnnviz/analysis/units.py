@@ -30,7 +30,6 @@ if TYPE_CHECKING:  # rich is imported only when a table is drawn
 UNITS_SEED = HELD_OUT_SEED + 100  # apart from the seeds `rnnviz span` uses (HELD_OUT_SEED + bucket)
 DEFAULT_N = 400
 BATCH = 256  # sentences per forward pass
-SPARK = "▁▂▃▄▅▆▇█"
 EXAMPLE = "the cat that the dog chased sat on the mat because it was tired and it meowed ."
 
 

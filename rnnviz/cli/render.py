@@ -6,6 +6,7 @@ import argparse
 
 from rich.console import Console
 
+from rnnviz.analysis.links import DEFAULT_METHOD, METHODS
 from rnnviz.cli.options import add_weights_options
 from rnnviz.errors import InputError
 from rnnviz.render.picture import RenderOptions, Section, picture
@@ -38,11 +39,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--links",
         nargs="?",
-        const="occlusion",
-        choices=("occlusion", "integrated", "gradient", "retention"),
+        const=DEFAULT_METHOD,
+        choices=tuple(METHODS),
         metavar="METHOD",
         help="tint the words by how much the last word's prediction depends on them "
-        "(occlusion [default], integrated, gradient, retention)",
+        f"({', '.join(f'{name} [default]' if name == DEFAULT_METHOD else name for name in METHODS)})",
     )
 
 

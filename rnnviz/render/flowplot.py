@@ -17,8 +17,8 @@ from rnnviz.analysis.flow import FlowCurve, compare_flow, flow_curve
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 from rnnviz.errors import InputError
+from rnnviz.render.glyphs import EIGHTHS
 
-BLOCKS = " ▁▂▃▄▅▆▇█"  # eighths of a character cell, for bar heights
 CURVE_COLORS = {"rnn": "#ea4335", "lstm": "#4285f4", "gru": "#34a853"}
 CELL_PATH_COLOR = "#a0c4ff"  # an LSTM's cell path: paler than its hidden path
 _NICE_STEPS = [m * 10**k for k in range(7) for m in (1, 2, 5)]
@@ -144,7 +144,7 @@ class FlowPlot:
             if np.isnan(value):
                 text.append("·" if row == self.height - 1 else " ", style="dim")
             else:
-                text.append(BLOCKS[int(np.clip(self._eighths(value) - below, 0, 8))], style=style)
+                text.append(EIGHTHS[int(np.clip(self._eighths(value) - below, 0, 8))], style=style)
         return text
 
     def _x_axis(self, indent: int, room: int, width: int) -> Text:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rnnviz.analysis.links import DEFAULT_WINDOW, _targets, link_rows, top_links
+from rnnviz.analysis.links import DEFAULT_METHOD, DEFAULT_WINDOW, link_rows, target_positions, top_links
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 
 
 def links_section(
-    method: str = "occlusion", position: int = -1, window: int = DEFAULT_WINDOW
+    method: str = DEFAULT_METHOD, position: int = -1, window: int = DEFAULT_WINDOW
 ) -> Callable[[Model, Trace, Any], Any]:
     """A render section (model, trace, opts) → the sentence tinted by the links row of `position`."""
 
@@ -22,7 +22,7 @@ def links_section(
 
         from rnnviz.render.colors import LEVELS, SEQUENTIAL, sequential_index
 
-        (t,) = _targets([position], len(trace))
+        (t,) = target_positions([position], len(trace))
         row = link_rows(model, trace, [t], method=method, window=window)[0]
         peak = float(row.max())
         levels = sequential_index(row / peak if peak > 0 else row)

@@ -13,9 +13,8 @@ from rnnviz.analysis.units import UnitScores
 from rnnviz.core.model import Model
 from rnnviz.errors import RnnvizError
 from rnnviz.render.colors import DIVERGING, diverging_index
+from rnnviz.render.glyphs import SPARKS
 from rnnviz.training.corpus import ANIMALS, parse
-
-SPARK = "▁▂▃▄▅▆▇█"
 
 
 def _cell_style(accuracy: float) -> str:
@@ -46,8 +45,8 @@ def span_table(results: Sequence[SpanResult], n_per_bucket: int, seed: int) -> T
 
 
 def sparkline(values: np.ndarray, scale: float) -> list[int]:
-    """The SPARK level (0..7) of each value on a −scale…+scale axis."""
-    levels = np.rint((np.clip(values / scale, -1, 1) + 1) / 2 * (len(SPARK) - 1))
+    """The SPARKS level (0..7) of each value on a −scale…+scale axis."""
+    levels = np.rint((np.clip(values / scale, -1, 1) + 1) / 2 * (len(SPARKS) - 1))
     return [int(v) for v in levels]
 
 
@@ -89,7 +88,7 @@ def units_table(model: Model, scores: UnitScores, top: int, text: str, layer: in
         colors = diverging_index(series[:, unit], scale)
         for t, level in enumerate(sparkline(series[:, unit], scale)):
             underline = " underline" if t in marks else ""
-            line.append(SPARK[level], style=f"{DIVERGING[colors[t]]}{underline}")
+            line.append(SPARKS[level], style=f"{DIVERGING[colors[t]]}{underline}")
         grid.add_row(
             str(rank), str(unit), Text(f"{accuracy:.0%}", style=style), high, low, line, f"{scale:.2g}"
         )

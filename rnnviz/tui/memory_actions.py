@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import Worker, get_current_worker
 
-from rnnviz.analysis.links import METHODS, methods_for
+from rnnviz.analysis.links import DEFAULT_METHOD, method_spec, methods_for
 from rnnviz.core.model import Model
 from rnnviz.errors import RnnvizError, first_line
 from rnnviz.tui.screens.swap import Swap, SwapDialog, SwapScreen, make_swap, swap_problem
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from rnnviz.tui.app import RnnvizApp
     from rnnviz.tui.state.modelview import ModelView
 
-DEFAULT_METHOD = METHODS[0]
 INSTANT_ROW = 2.5e7  # multiply-adds of a row computed on the keypress (~2 ms); costlier ones go to a worker
 LINKS_REST = 0.15  # seconds the cursor must rest before a costly row starts
 
@@ -80,8 +79,9 @@ class MemoryActions:
         jobs: list[LinkJob | str] = []
         for panel in app.panels:
             view = panel.view
-            if self.links_method not in methods_for(view.model):
-                jobs.append(f"{self.links_method} needs an LSTM's forget gates: press l for another method")
+            refusal = method_spec(self.links_method).supports(view.model)
+            if refusal is not None:
+                jobs.append(f"{refusal}: press l for another method")
             else:
                 step = min(app.cursor, view.steps - 1)
                 window = link_window(view.model, self.links_method, self.links_budget)

@@ -33,6 +33,7 @@ from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 from rnnviz.core.vocab import tokenize
 from rnnviz.render.colors import state_scale
+from rnnviz.render.glyphs import SPARKS
 from rnnviz.tui.screens.edit import CheckedInputScreen
 from rnnviz.tui.widgets.heatmap import StateHeatmap
 from rnnviz.tui.widgets.inspector import buckets
@@ -41,7 +42,6 @@ from rnnviz.tui.widgets.sentence import word_window
 from rnnviz.tui.widgets.textlines import TextLines
 from rnnviz.tui.widgets.textutil import fit, visible, width
 
-SPARKS = "▁▂▃▄▅▆▇█"
 COMPARED = 5  # words in the predictions table
 STRIP_LABEL = "size of the difference, word by word: "
 BAR_CELLS = 24  # widest probability bar

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.analysis.links import DEFAULT_STEPS, DEFAULT_WINDOW, link_rows
-from rnnviz.core.cells import GATE_COUNT
+from rnnviz.analysis.links import DEFAULT_WINDOW, link_rows, method_spec
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 from rnnviz.errors import RnnvizError, first_line
@@ -28,29 +27,10 @@ LINK_BUDGET = 2e9  # multiply-adds one row may cost: ~0.1-0.3 s on a busy 2-core
 MIN_WINDOW = 16  # fewer words back says too little; a huge model pays for 16 words anyway
 
 
-def word_cost(model: Model) -> float:
-    """Multiply-adds of one word through every layer (batch 1): G·H·(H + input size) per layer."""
-    hidden, gates = model.hidden_size, GATE_COUNT[model.cell]
-    inputs = model.embedding_size + hidden * (model.num_layers - 1)
-    return gates * hidden * (hidden * model.num_layers + inputs)
-
-
-def row_cost(model: Model, method: str, words: int) -> float:
-    """Estimated multiply-adds of one links row that looks `words` back.
-
-    Occlusion reruns from every occluded word to the target (~words²/2 word-steps) and decodes each
-    pair; the gradient is a forward and a backward sweep (~3 word-steps a word); integrated gradients
-    repeat that for each of DEFAULT_STEPS α points; retention only multiplies forget gates.
-    """
-    per_word = word_cost(model)
-    decode = len(model.vocab) * model.hidden_size
-    if method == "occlusion":
-        return words * words / 2 * per_word + words * decode
-    if method == "gradient":
-        return 3 * words * per_word + decode
-    if method == "integrated":
-        return DEFAULT_STEPS * (3 * words * per_word + decode)
-    return words * model.hidden_size
+def row_cost(model: Model, method: str, words: float) -> float:
+    """Estimated multiply-adds of one links row that looks `words` back: the method's own cost model
+    (an unknown method is an error, never priced as cheap)."""
+    return method_spec(method).cost(model, words, 1)
 
 
 def link_window(model: Model, method: str, budget: float = LINK_BUDGET) -> int:

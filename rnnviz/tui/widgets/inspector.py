@@ -8,12 +8,11 @@ from rich.text import Text
 from textual.content import Content
 
 from rnnviz.render.colors import DIVERGING, SEQUENTIAL
+from rnnviz.render.glyphs import SPARKS
 from rnnviz.tui.state.modelview import GATE_LABELS, ModelView
 from rnnviz.tui.widgets.predictions import bar
 from rnnviz.tui.widgets.textlines import TextLines
 from rnnviz.tui.widgets.textutil import fit, visible
-
-SPARKS = "▁▂▃▄▅▆▇█"
 
 
 def buckets(values: np.ndarray, cells: int) -> tuple[np.ndarray, int]:
