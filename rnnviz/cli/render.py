@@ -9,6 +9,7 @@ from rich.console import Console
 from rnnviz.cli.options import add_weights_options
 from rnnviz.errors import InputError
 from rnnviz.render.picture import RenderOptions, Section, picture
+from rnnviz.text import printable
 from rnnviz.training.corpus import DEMO_SENTENCE
 
 
@@ -90,5 +91,5 @@ def command(args: argparse.Namespace) -> int:
         console.save_html(args.html, clear=False)
     for path in (args.svg, args.html):
         if path:
-            Console(stderr=True).print(f"wrote {path}", markup=False, highlight=False)
+            Console(stderr=True).print(f"wrote {printable(path)}", markup=False, highlight=False)
     return 0
