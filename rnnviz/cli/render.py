@@ -29,6 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--svg", metavar="FILE", help="write the picture as SVG")
     parser.add_argument("--html", metavar="FILE", help="write the picture as HTML")
+    parser.add_argument("--force", action="store_true", help="replace --svg/--html files that exist")
     parser.add_argument("--width", type=int, help="width in characters (default: the terminal's, or 100)")
     parser.add_argument("--flow", action="store_true", help="add gradient flow at the last word (log)")
     parser.add_argument(
@@ -71,8 +72,13 @@ def _story_sections(args: argparse.Namespace) -> list[Section]:
 
 
 def command(args: argparse.Namespace) -> int:
+    from rnnviz.io.atomic import check_target, write_atomic
     from rnnviz.io.weights import load
 
+    inputs = [p for p in (args.weights, args.vocab) if p]
+    for path in (args.svg, args.html):
+        if path:  # refused before the model is even loaded
+            check_target(path, force=args.force, inputs=inputs)
     model = load(args.weights, vocab=args.vocab, cell=args.cell)
     trace = model.run(args.text)
     if not -trace.layers <= args.layer < trace.layers:
@@ -86,9 +92,11 @@ def command(args: argparse.Namespace) -> int:
     opts = RenderOptions(width=console.width - 4, plain=plain, layer=args.layer, at=args.at)
     console.print(picture(model, trace, opts, _story_sections(args)))
     if args.svg:
-        console.save_svg(args.svg, title="rnnviz render", clear=False)
+        svg = console.export_svg(title="rnnviz render", clear=False)
+        write_atomic(args.svg, svg.encode("utf-8"), force=args.force, inputs=inputs)
     if args.html:
-        console.save_html(args.html, clear=False)
+        html = console.export_html(clear=False)
+        write_atomic(args.html, html.encode("utf-8"), force=args.force, inputs=inputs)
     for path in (args.svg, args.html):
         if path:
             Console(stderr=True).print(f"wrote {printable(path)}", markup=False, highlight=False)

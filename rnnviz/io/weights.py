@@ -18,6 +18,7 @@ import numpy as np
 
 from rnnviz.core.model import Model
 from rnnviz.errors import WeightsError
+from rnnviz.io.atomic import write_atomic
 from rnnviz.io.formats.reader import WeightsFile, read
 
 BUNDLED = ("rnn", "lstm", "gru")
@@ -29,16 +30,28 @@ def bundled_path(name: str) -> Path:
     return Path(str(resources.files("rnnviz") / "models" / f"{name}.safetensors"))
 
 
-def save(model: Model, path: str | Path, metadata: dict[str, str] | None = None) -> None:
-    """Write a model as native safetensors; load(save(m)) is bit-exact."""
-    from safetensors.numpy import save_file
+def save(
+    model: Model,
+    path: str | Path,
+    metadata: dict[str, str] | None = None,
+    *,
+    force: bool = True,
+    inputs: Sequence[str | Path] = (),
+) -> None:
+    """Write a model as native safetensors; load(save(m)) is bit-exact.
+
+    The file is written whole or not at all (a failed save leaves any old file as it was). The API
+    replaces an existing file, as it always has; commands pass `force=False` unless told `--force`,
+    and their input files as `inputs`, which are never overwritten.
+    """
+    from safetensors.numpy import save as to_bytes
 
     meta = dict(model.metadata)
     meta.update(metadata or {})
     meta["cell"] = model.cell_name
     meta["vocab"] = json.dumps(model.vocab, ensure_ascii=False)
     tensors = {name: np.ascontiguousarray(value) for name, value in model.weights.items()}
-    save_file(tensors, str(path), metadata=meta)
+    write_atomic(path, to_bytes(tensors, metadata=meta), force=force, inputs=inputs)
 
 
 def resolve_path(path: str | Path) -> Path:
