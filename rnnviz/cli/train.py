@@ -61,12 +61,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def read_corpus(path: str | Path) -> list[list[str]]:
     """Tokenized, lowercased non-empty lines; ValueError with one clear line for any unusable file."""
+    from rnnviz.io.files import regular_file
+
     path = Path(path)
     hint = "give a UTF-8 text file with one sentence per line"
-    if not path.exists():
-        raise InputError(f"{path}: no such file; {hint}")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory; {hint}")
+    regular_file(path, InputError, hint)
     data = path.read_bytes()
     if b"\x00" in data:
         raise InputError(f"{path}: looks like a binary file (it has NUL bytes); {hint}")
