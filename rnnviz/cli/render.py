@@ -6,18 +6,20 @@ import argparse
 
 from rich.console import Console
 
-from rnnviz.cli.options import add_weights_options
+from rnnviz.cli.options import add_text_options, add_weights_options, text_of
 from rnnviz.errors import InputError
 from rnnviz.render.picture import RenderOptions, Section, picture
 from rnnviz.text import printable
 from rnnviz.training.corpus import DEMO_SENTENCE
+
+MIN_WIDTH = 20
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "weights", nargs="?", default="lstm", help="weights file, or rnn | lstm | gru (default lstm)"
     )
-    parser.add_argument("--text", default=DEMO_SENTENCE, help="the sentence to read")
+    add_text_options(parser, DEMO_SENTENCE)
     add_weights_options(parser)
     parser.add_argument("--layer", type=int, default=-1, help="which layer to draw (default: the top one)")
     parser.add_argument(
@@ -75,12 +77,14 @@ def command(args: argparse.Namespace) -> int:
     from rnnviz.io.atomic import check_target, write_atomic
     from rnnviz.io.weights import load
 
-    inputs = [p for p in (args.weights, args.vocab) if p]
+    if args.width is not None and args.width < MIN_WIDTH:
+        raise InputError(f"--width {args.width}: give at least {MIN_WIDTH} characters")
+    inputs = [p for p in (args.weights, args.vocab, getattr(args, "text_file", None)) if p and p != "-"]
     for path in (args.svg, args.html):
         if path:  # refused before the model is even loaded
             check_target(path, force=args.force, inputs=inputs)
     model = load(args.weights, vocab=args.vocab, cell=args.cell)
-    trace = model.run(args.text)
+    trace = model.run(text_of(args))
     if not -trace.layers <= args.layer < trace.layers:
         raise InputError(f"--layer {args.layer} is out of range: this model has {trace.layers} layer(s)")
     if not -len(trace) <= args.at < len(trace):
