@@ -120,6 +120,6 @@ def test_directory_corpus_and_bad_output_are_clear(tmp_path: Path, corpus: Path,
     assert main(["train", str(tmp_path), "-o", str(tmp_path / "m.safetensors")]) == 2
     assert "is a directory" in capsys.readouterr().err
     assert main(["train", str(corpus), "-o", str(tmp_path / "missing" / "m.safetensors")]) == 2
-    assert "no such directory" in capsys.readouterr().err
+    assert "does not exist" in capsys.readouterr().err
     assert main(["train", str(corpus), "-o", str(tmp_path / "m.safetensors"), "--epochs", "0"]) == 2
     assert "--epochs" in capsys.readouterr().err

@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 from rnnviz.bench.goals import check
@@ -36,6 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of tables")
     parser.add_argument("--save", metavar="FILE", help="also write the figures as JSON to FILE")
+    parser.add_argument("--force", action="store_true", help="replace the --save file if it exists")
     parser.add_argument(
         "--threads",
         choices=("both", SINGLE, DEFAULT),
@@ -52,14 +52,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def command(args: argparse.Namespace) -> int:
     scope = "quick" if args.quick else "full" if args.full else "default"
-    repeats = args.repeats if args.repeats else REPEATS[scope]
+    repeats = args.repeats if args.repeats is not None else REPEATS[scope]
     if repeats < 1:
         raise InputError(f"--repeats {repeats}: give at least 1")
+    if args.save:  # a bad path is refused before minutes of measuring, not after
+        from rnnviz.io.atomic import check_target
+
+        check_target(args.save, force=args.force)
     names = parse_only(args.only)
     modes = (SINGLE, DEFAULT) if args.threads == "both" else (args.threads,)
     report = measure(names, scope, repeats, progress=not args.json, modes=modes)
     if args.save:
-        Path(args.save).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        from rnnviz.io.atomic import write_atomic
+
+        write_atomic(args.save, (json.dumps(report, indent=2) + "\n").encode("utf-8"), force=args.force)
     if args.json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:

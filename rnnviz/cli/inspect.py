@@ -17,6 +17,7 @@ from rnnviz.errors import WeightsError
 from rnnviz.io.formats.found import Found
 from rnnviz.io.formats.reader import WeightsFile, interpret, read_found
 from rnnviz.io.weights import find_vocab, resolve_path
+from rnnviz.text import printable
 
 
 @dataclass
@@ -78,7 +79,8 @@ def _without_path(err: WeightsError, path: Path) -> str:
 def render(report: Inspection) -> RenderableType:
     parts: list[RenderableType] = [
         Text.assemble(
-            (str(report.path), "bold"), f"  {report.found.format}, {report.path.stat().st_size:,} bytes"
+            (printable(str(report.path)), "bold"),
+            f"  {report.found.format}, {report.path.stat().st_size:,} bytes",
         ),
         tensor_table(report.found),
     ]
@@ -86,7 +88,7 @@ def render(report: Inspection) -> RenderableType:
         parts.append(architecture(report))
     if report.problems:
         parts.append(Text(f"{len(report.problems)} problem(s):", style="bold red"))
-        parts += [Text(f"  ✗ {p}", style="red") for p in report.problems]
+        parts += [Text(f"  ✗ {printable(p)}", style="red") for p in report.problems]
     else:
         parts.append(Text("no problems: rnnviz can load this file", style="bold green"))
     return Group(*parts)
@@ -101,7 +103,7 @@ def tensor_table(found: Found) -> Table:
     for name, value in found.tensors.items():
         low, high, norm = _stats(value)
         dtype = found.stored_dtypes.get(name, str(value.dtype))
-        table.add_row(name, str(tuple(value.shape)), dtype, low, high, norm)
+        table.add_row(Text(printable(name)), str(tuple(value.shape)), Text(printable(dtype)), low, high, norm)
     return table
 
 
@@ -125,7 +127,7 @@ def architecture(report: Inspection) -> Text:
     facts = [
         (
             "cell",
-            f"{report.cell or '?'}"
+            f"{printable(report.cell or '?')}"
             + (f" (from {report.weights.cell_source})" if report.weights.cell_source else ""),
         ),
         ("layers", str(layers)),
@@ -133,11 +135,13 @@ def architecture(report: Inspection) -> Text:
         ("hidden", str(hh.shape[1]) if hh is not None and hh.ndim == 2 else "?"),
         (
             "vocabulary",
-            f"{report.vocab_size} tokens from {report.vocab_from}" if report.vocab_size else "none",
+            f"{report.vocab_size} tokens from {printable(report.vocab_from)}"
+            if report.vocab_size
+            else "none",
         ),
     ]
     text = Text("architecture  ", style="bold")
     text.append("  ".join(f"{key} {value}" for key, value in facts))
     for note in report.weights.notes:
-        text.append(f"\n  note: {note}", style="dim")
+        text.append(f"\n  note: {printable(note)}", style="dim")
     return text

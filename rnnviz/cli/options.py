@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from rnnviz.core.cells import STORED_NAMES
+from rnnviz.text import printable
 
 
 def add_weights_options(parser: argparse.ArgumentParser) -> None:
@@ -13,8 +14,52 @@ def add_weights_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cell", help=f"cell type when the file cannot tell: {', '.join(STORED_NAMES)}")
 
 
-def error(message: str) -> None:
-    """One red line on stderr, never a traceback."""
-    from rich.console import Console
+def add_text_options(parser: argparse.ArgumentParser, default: str) -> None:
+    """--text, or --text-file FILE (`-` for stdin) for a text longer than a command line can carry."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--text", default=default, help="the sentence to read")
+    group.add_argument(
+        "--text-file", metavar="FILE", help="read the text from a UTF-8 file (- for stdin) instead of --text"
+    )
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {message}", markup=True)
+
+def text_of(args: argparse.Namespace) -> str:
+    """The text to read: --text, or the contents of --text-file (InputError if it cannot be read)."""
+    source = getattr(args, "text_file", None)
+    if source is None:
+        return args.text
+    import sys
+    from pathlib import Path
+
+    from rnnviz.errors import InputError
+    from rnnviz.io.files import regular_file
+
+    hint = "give a UTF-8 text file, or - for stdin"
+    try:
+        if source == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            regular_file(Path(source), InputError, hint)
+            data = Path(source).read_bytes()
+    except OSError as err:
+        raise InputError(f"{source}: cannot read the text ({err.strerror or err}); {hint}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{source}: is not UTF-8 text (undecodable byte at offset {err.start})") from None
+    if not text.strip():
+        raise InputError(f"{source}: holds no text; {hint}")
+    return text
+
+
+def error(message: str) -> None:
+    """One red line on stderr, never a traceback: the message is plain text, its control bytes escaped.
+
+    A message names files, tensors and words the user gave, so it is never read as Rich markup
+    (`no[/]such.safetensors` is a file name, not a closing tag) and never reaches the terminal raw.
+    """
+    from rich.console import Console
+    from rich.text import Text
+
+    line = Text.assemble(("error:", "bold red"), " ", printable(message))
+    Console(stderr=True, highlight=False, soft_wrap=True).print(line)

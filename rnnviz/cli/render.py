@@ -7,17 +7,20 @@ import argparse
 from rich.console import Console
 
 from rnnviz.analysis.links import DEFAULT_METHOD, METHODS
-from rnnviz.cli.options import add_weights_options
+from rnnviz.cli.options import add_text_options, add_weights_options, text_of
 from rnnviz.errors import InputError
 from rnnviz.render.picture import RenderOptions, Section, picture
+from rnnviz.text import printable
 from rnnviz.training.corpus import DEMO_SENTENCE
+
+MIN_WIDTH = 20
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "weights", nargs="?", default="lstm", help="weights file, or rnn | lstm | gru (default lstm)"
     )
-    parser.add_argument("--text", default=DEMO_SENTENCE, help="the sentence to read")
+    add_text_options(parser, DEMO_SENTENCE)
     add_weights_options(parser)
     parser.add_argument("--layer", type=int, default=-1, help="which layer to draw (default: the top one)")
     parser.add_argument(
@@ -29,6 +32,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--svg", metavar="FILE", help="write the picture as SVG")
     parser.add_argument("--html", metavar="FILE", help="write the picture as HTML")
+    parser.add_argument("--force", action="store_true", help="replace --svg/--html files that exist")
     parser.add_argument("--width", type=int, help="width in characters (default: the terminal's, or 100)")
     parser.add_argument("--flow", action="store_true", help="add gradient flow at the last word (log)")
     parser.add_argument(
@@ -71,10 +75,17 @@ def _story_sections(args: argparse.Namespace) -> list[Section]:
 
 
 def command(args: argparse.Namespace) -> int:
+    from rnnviz.io.atomic import check_target, write_atomic
     from rnnviz.io.weights import load
 
+    if args.width is not None and args.width < MIN_WIDTH:
+        raise InputError(f"--width {args.width}: give at least {MIN_WIDTH} characters")
+    inputs = [p for p in (args.weights, args.vocab, getattr(args, "text_file", None)) if p and p != "-"]
+    for path in (args.svg, args.html):
+        if path:  # refused before the model is even loaded
+            check_target(path, force=args.force, inputs=inputs)
     model = load(args.weights, vocab=args.vocab, cell=args.cell)
-    trace = model.run(args.text)
+    trace = model.run(text_of(args))
     if not -trace.layers <= args.layer < trace.layers:
         raise InputError(f"--layer {args.layer} is out of range: this model has {trace.layers} layer(s)")
     if not -len(trace) <= args.at < len(trace):
@@ -86,10 +97,12 @@ def command(args: argparse.Namespace) -> int:
     opts = RenderOptions(width=console.width - 4, plain=plain, layer=args.layer, at=args.at)
     console.print(picture(model, trace, opts, _story_sections(args)))
     if args.svg:
-        console.save_svg(args.svg, title="rnnviz render", clear=False)
+        svg = console.export_svg(title="rnnviz render", clear=False)
+        write_atomic(args.svg, svg.encode("utf-8"), force=args.force, inputs=inputs)
     if args.html:
-        console.save_html(args.html, clear=False)
+        html = console.export_html(clear=False)
+        write_atomic(args.html, html.encode("utf-8"), force=args.force, inputs=inputs)
     for path in (args.svg, args.html):
         if path:
-            Console(stderr=True).print(f"wrote {path}", markup=False, highlight=False)
+            Console(stderr=True).print(f"wrote {printable(path)}", markup=False, highlight=False)
     return 0

@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import signal
+import tempfile
+import threading
+import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
+from rnnviz.cli.options import error
 from rnnviz.core.cells import CELL_ALIASES
+from rnnviz.core.model import Model
 from rnnviz.core.vocab import EOS, UNK, tokenize
-from rnnviz.errors import InputError
+from rnnviz.errors import InputError, RnnvizError, first_line
+from rnnviz.text import printable
 from rnnviz.training import train
 
 DEFAULTS = train.TrainConfig()
@@ -25,6 +36,7 @@ DEFAULTS = train.TrainConfig()
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("corpus", help="UTF-8 text file, one sentence per line")
     parser.add_argument("-o", "--output", required=True, help="where to write the model (.safetensors)")
+    parser.add_argument("--force", action="store_true", help="replace the output file if it exists")
     parser.add_argument("--cell", default=DEFAULTS.cell, choices=tuple(CELL_ALIASES))
     parser.add_argument("--hidden", type=int, default=DEFAULTS.hidden, help="hidden units per layer")
     parser.add_argument("--embedding", type=int, default=DEFAULTS.embedding, help="embedding size")
@@ -48,12 +60,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def read_corpus(path: str | Path) -> list[list[str]]:
     """Tokenized, lowercased non-empty lines; ValueError with one clear line for any unusable file."""
+    from rnnviz.io.files import regular_file
+
     path = Path(path)
     hint = "give a UTF-8 text file with one sentence per line"
-    if not path.exists():
-        raise InputError(f"{path}: no such file; {hint}")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory; {hint}")
+    regular_file(path, InputError, hint)
     data = path.read_bytes()
     if b"\x00" in data:
         raise InputError(f"{path}: looks like a binary file (it has NUL bytes); {hint}")
@@ -123,19 +134,97 @@ class ProgressBar:
         self.progress.update(self.task, completed=p.tokens, **fields)
 
 
-def command(args: argparse.Namespace) -> int:
-    output = Path(args.output)
-    if output.is_dir():
-        raise InputError(f"{output}: is a directory; give a file name such as {output / 'model.safetensors'}")
-    if not output.parent.exists():
-        raise InputError(f"{output.parent}: no such directory for the output; create it first")
+GATES = {"rnn": 1, "rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+GIB = 1024**3
+
+
+def memory_needed(config: train.TrainConfig, vocab_size: int, longest: int) -> int:
+    """Bytes a fit needs, roughly: weights, gradients, Adam's two moments and an exported copy, plus
+    one batch's activations (every layer's gates and the next-word distribution at every step)."""
+    gates, hidden, embedding = GATES[config.cell], config.hidden, config.embedding
+    params = vocab_size * embedding + vocab_size * hidden + vocab_size
+    for layer in range(config.layers):
+        inputs = embedding if layer == 0 else hidden
+        params += gates * hidden * (inputs + hidden + 2)
+    per_step = config.layers * (gates + 2) * hidden * 2 + vocab_size * 2  # forward and backward
+    itemsize = np.dtype(config.dtype).itemsize
+    return itemsize * (5 * params + config.batch * (longest + 1) * per_step)
+
+
+def available_memory() -> int | None:
+    """Bytes the system can still give (MemAvailable, else free physical pages); None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_fits(config: train.TrainConfig, vocab_size: int, longest: int) -> None:
+    needed, available = memory_needed(config, vocab_size, longest), available_memory()
+    if available is not None and needed > available:
+        raise InputError(
+            f"a {config.cell} of {config.layers}×{config.hidden} units with embedding {config.embedding} "
+            f"and a vocabulary of {vocab_size} needs about {needed / GIB:,.1f} GiB to train, but "
+            f"{available / GIB:,.1f} GiB are free: choose smaller --hidden, --embedding, --layers or --batch"
+        )
+
+
+def check_options(args: argparse.Namespace) -> None:
     for name in ("hidden", "embedding", "layers", "epochs", "batch"):
         if getattr(args, name) < 1:
             raise InputError(f"--{name} is {getattr(args, name)}: give a whole number of at least 1")
-    if not args.lr > 0:
-        raise InputError(f"--lr is {args.lr}: give a positive learning rate")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise InputError(f"--lr is {args.lr}: give a positive, finite learning rate, e.g. 0.01")
+    if not (math.isfinite(args.clip) and args.clip >= 0):
+        raise InputError(f"--clip is {args.clip}: give a finite gradient norm, or 0 for no clipping")
     if not 0 <= args.unk_rate < 1:
         raise InputError(f"--unk-rate is {args.unk_rate}: give a chance from 0 up to (below) 1, e.g. 0.05")
+
+
+@contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (a `kill`, a closing session, a job scheduler) stops training like Ctrl-C: saved, not lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def rescue(model: Model) -> Path | None:
+    """Write a model that could not go where asked to a fresh file here, else in the temp folder."""
+    from rnnviz.io.weights import save
+
+    name = f"rnnviz-rescued-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.safetensors"
+    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+        try:
+            save(model, folder / name, force=False)
+        except (OSError, RnnvizError, MemoryError):
+            continue
+        return folder / name
+    return None
+
+
+def command(args: argparse.Namespace) -> int:
+    from rnnviz.io.atomic import check_target
+
+    output = Path(args.output)
+    check_options(args)
+    check_target(output, force=args.force, inputs=[args.corpus])  # before hours of training, not after
 
     sentences = read_corpus(args.corpus)
     vocab = build_vocab(sentences, args.max_vocab)
@@ -151,6 +240,7 @@ def command(args: argparse.Namespace) -> int:
         seed=args.seed,
         unk_rate=args.unk_rate,
     )
+    check_fits(config, len(vocab), max(len(s) for s in sentences) + 1)
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     out = Console(highlight=False, soft_wrap=True)
     trainer = train.Trainer(vocab, config)
@@ -160,21 +250,29 @@ def command(args: argparse.Namespace) -> int:
         f"{len(sequences)} sentences, vocabulary {len(vocab)}; Ctrl-C stops and saves",
         markup=False,
     )
-    with ProgressBar(console) as bar:
+    with sigterm_as_ctrl_c(), ProgressBar(console) as bar:
         result = trainer.fit(sequences, config.epochs, callback=bar, label=Path(args.corpus).name)
     if result.steps == 0:
         out.print("interrupted before the first step: nothing saved", markup=False)
         return 130
     from rnnviz.io.weights import save
 
-    save(trainer.export(corpus=Path(args.corpus).name), output)
+    model = trainer.export(corpus=Path(args.corpus).name)
+    try:
+        with sigterm_as_ctrl_c():
+            save(model, output, force=args.force, inputs=[args.corpus])
+    except (OSError, RnnvizError, MemoryError) as err:
+        rescued = rescue(model)
+        kept = f"the trained model is safe in {rescued}" if rescued else "no rescue copy could be written"
+        error(f"could not write {output} ({first_line(err)}): {kept}")
+        return 2
     summary = f"loss {result.final_loss:.3f} after {result.steps} steps in {_duration(result.seconds)}"
     if result.interrupted:
         out.print(
             f"interrupted in epoch {len(result.epoch_losses)} of {config.epochs}: "
-            f"saved the model trained so far ({summary}) to {output}",
+            f"saved the model trained so far ({summary}) to {printable(str(output))}",
             markup=False,
         )
         return 130
-    out.print(f"saved {output} ({summary})", markup=False)
+    out.print(f"saved {printable(str(output))} ({summary})", markup=False)
     return 0

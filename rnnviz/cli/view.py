@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rnnviz.cli.options import add_weights_options
+from rnnviz.cli.options import add_text_options, add_weights_options, text_of
 from rnnviz.training.corpus import DEMO_SENTENCE
 
 
@@ -13,7 +13,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "weights", nargs="?", default="lstm", help="weights file, or rnn | lstm | gru (default lstm)"
     )
-    parser.add_argument("--text", default=DEMO_SENTENCE, help="the sentence to read")
+    add_text_options(parser, DEMO_SENTENCE)
     add_weights_options(parser)
     parser.add_argument("--layer", type=int, default=-1, help="which layer to draw (default: the top one)")
     parser.add_argument("--compare", metavar="MODEL", help="open in compare mode beside this model")
@@ -21,6 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run the app; its return code is the exit status (1 after a crash inside the app)."""
+    args.text = text_of(args)
     if not has_terminal():
         return _print_static(args)
     from rnnviz.tui.app import make_app  # Textual is imported only when the viewer opens
@@ -56,4 +57,8 @@ def _print_static(args: argparse.Namespace) -> int:
     render.configure(parser)
     defaults = vars(parser.parse_args([]))
     defaults.update(vars(options))
-    return render.command(argparse.Namespace(**defaults))
+    code = render.command(argparse.Namespace(**defaults))
+    if args.compare is not None:  # the viewer would show it beside the first: print it after
+        defaults["weights"] = args.compare
+        code = max(code, render.command(argparse.Namespace(**defaults)))
+    return code

@@ -145,13 +145,15 @@ class Model:
     def run_ids(self, ids: np.ndarray, tokens: Sequence[str] | None = None, decode: bool = True) -> Trace:
         ids = np.asarray(ids, dtype=np.int64)
         # The trace holds views of the arrays all layers wrote into: nothing is copied to stack them.
-        stack = run_stack(self.cell, self.embedding[ids[:, None]], self.layers, self.nonlinearity)
-        hidden = stack.h[:, :, 0]
-        cell_state = None if stack.c is None else stack.c[:, :, 0]
-        acts, size = stack.acts[:, :, 0], self.hidden_size
-        gates = {name: acts[..., k * size : (k + 1) * size] for k, name in enumerate(self.gate_names)}
-        probs = softmax(self.logits(hidden[-1])) if decode else None
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, in words
+            stack = run_stack(self.cell, self.embedding[ids[:, None]], self.layers, self.nonlinearity)
+            hidden = stack.h[:, :, 0]
+            cell_state = None if stack.c is None else stack.c[:, :, 0]
+            acts, size = stack.acts[:, :, 0], self.hidden_size
+            gates = {name: acts[..., k * size : (k + 1) * size] for k, name in enumerate(self.gate_names)}
+            probs = softmax(self.logits(hidden[-1])) if decode else None
         words = list(tokens) if tokens is not None else [self.vocab[i] for i in ids]
+        self._check_finite(hidden, cell_state, probs, words)
         return Trace(
             tokens=words,
             ids=ids,
@@ -161,6 +163,31 @@ class Model:
             probs=probs,
             cell=self.cell,
             vocab=self.vocab,
+        )
+
+    def _check_finite(
+        self, hidden: np.ndarray, cell_state: np.ndarray | None, probs: np.ndarray | None, words: list[str]
+    ) -> None:
+        """InputError at the first word where a state (or the prediction) stopped being a number.
+
+        Weights can be valid and still too large for a text: a relu RNN with weights of 1e8 grows
+        its state by that factor a word and reaches inf, then nan, within ten words.
+        """
+        bad = ~np.isfinite(hidden).all(axis=2)  # (L, T)
+        if cell_state is not None:
+            bad |= ~np.isfinite(cell_state).all(axis=2)
+        if not bad.any() and (probs is None or np.isfinite(probs).all()):
+            return
+        if bad.any():
+            t = int(np.flatnonzero(bad.any(axis=0))[0])
+            where = f"layer {int(np.flatnonzero(bad[:, t])[0])}"
+        else:
+            t = int(np.flatnonzero(~np.isfinite(probs).all(axis=1))[0])  # type: ignore[union-attr]
+            where = "the prediction"
+        relu = " (a relu RNN?)" if self.nonlinearity == "relu" else ""
+        raise InputError(
+            f"the model's state overflowed at word {t} ({words[t]!r}), {where}: "
+            f"the weights are too large for this text{relu}"
         )
 
 
@@ -215,6 +242,8 @@ def _shape_problems(
     encoder = w.get("encoder.weight")
     if encoder is not None and encoder.ndim != 2:
         return [f"tensor 'encoder.weight' has shape {tuple(encoder.shape)}, expected 2 dimensions (V, E)"]
+    if encoder is not None and encoder.shape[1] == 0:
+        return [f"tensor 'encoder.weight' has shape {tuple(encoder.shape)}: an embedding of size 0"]
     if encoder is not None and encoder.shape[0] != vocab_size:
         problems.append(
             f"the vocabulary has {vocab_size} tokens but 'encoder.weight' has {encoder.shape[0]} rows: "

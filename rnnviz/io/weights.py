@@ -18,6 +18,8 @@ import numpy as np
 
 from rnnviz.core.model import Model
 from rnnviz.errors import WeightsError
+from rnnviz.io.atomic import write_atomic
+from rnnviz.io.files import regular_file
 from rnnviz.io.formats.reader import WeightsFile, read
 
 BUNDLED = ("rnn", "lstm", "gru")
@@ -29,16 +31,28 @@ def bundled_path(name: str) -> Path:
     return Path(str(resources.files("rnnviz") / "models" / f"{name}.safetensors"))
 
 
-def save(model: Model, path: str | Path, metadata: dict[str, str] | None = None) -> None:
-    """Write a model as native safetensors; load(save(m)) is bit-exact."""
-    from safetensors.numpy import save_file
+def save(
+    model: Model,
+    path: str | Path,
+    metadata: dict[str, str] | None = None,
+    *,
+    force: bool = True,
+    inputs: Sequence[str | Path] = (),
+) -> None:
+    """Write a model as native safetensors; load(save(m)) is bit-exact.
+
+    The file is written whole or not at all (a failed save leaves any old file as it was). The API
+    replaces an existing file, as it always has; commands pass `force=False` unless told `--force`,
+    and their input files as `inputs`, which are never overwritten.
+    """
+    from safetensors.numpy import save as to_bytes
 
     meta = dict(model.metadata)
     meta.update(metadata or {})
     meta["cell"] = model.cell_name
     meta["vocab"] = json.dumps(model.vocab, ensure_ascii=False)
     tensors = {name: np.ascontiguousarray(value) for name, value in model.weights.items()}
-    save_file(tensors, str(path), metadata=meta)
+    write_atomic(path, to_bytes(tensors, metadata=meta), force=force, inputs=inputs)
 
 
 def resolve_path(path: str | Path) -> Path:
@@ -85,6 +99,7 @@ def find_vocab(weights: WeightsFile, vocab: VocabSource | None) -> tuple[list[st
         tokens, source = read_vocab(vocab), "vocab=" if not isinstance(vocab, (str, Path)) else str(vocab)
     elif "vocab" in weights.found.metadata:
         tokens, source = _metadata_vocab(weights), "the file's metadata"
+        check_unique(tokens, f"{weights.path}: the vocabulary in the file's metadata", "position")
     elif (sibling := sibling_vocab(weights.path)) is not None:
         tokens, source = read_vocab(sibling), str(sibling)
     else:
@@ -122,11 +137,31 @@ def read_vocab(source: VocabSource) -> list[str]:
     if isinstance(source, (str, Path)):
         p = Path(source)
         try:
+            regular_file(p, WeightsError)
+        except WeightsError as err:
+            reason = str(err).removeprefix(f"{p}: ")
+            raise WeightsError(f"{p}: cannot read the vocabulary file ({reason})") from None
+        try:
             text = p.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise WeightsError(f"{p}: cannot read the vocabulary file ({err.__class__.__name__})") from None
         tokens = [line.rstrip("\r") for line in text.split("\n")]
         if tokens and tokens[-1] == "":
             tokens.pop()
+        check_unique(tokens, f"{p}: the vocabulary", "line", first=1)
         return tokens
-    return [str(t) for t in source]
+    tokens = [str(t) for t in source]
+    check_unique(tokens, "the vocabulary", "position")
+    return tokens
+
+
+def check_unique(tokens: Sequence[str], what: str, unit: str, first: int = 0) -> None:
+    """WeightsError naming the first repeated token and both places, so the user can fix the file."""
+    seen: dict[str, int] = {}
+    for k, token in enumerate(tokens, start=first):
+        if token in seen:
+            raise WeightsError(
+                f"{what} has {token!r} twice ({unit}s {seen[token]} and {k}): "
+                "every token needs its own id; remove one"
+            )
+        seen[token] = k

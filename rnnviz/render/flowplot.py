@@ -18,6 +18,7 @@ from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 from rnnviz.errors import InputError
 from rnnviz.render.glyphs import EIGHTHS
+from rnnviz.text import printable
 
 CURVE_COLORS = {"rnn": "#ea4335", "lstm": "#4285f4", "gru": "#34a853"}
 CELL_PATH_COLOR = "#a0c4ff"  # an LSTM's cell path: paler than its hidden path
@@ -101,7 +102,7 @@ class FlowPlot:
         return Style(color=CURVE_COLORS.get(curve.cell))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        label_width = max(len(c.label) for c in self.curves) + 1
+        label_width = max(len(printable(c.label)) for c in self.curves) + 1
         axis_labels = (f"1e{int(self.top):+d}", f"1e{int(self.bottom):+d}")
         axis_width = max(map(len, axis_labels)) + 2
         summaries = [self._summary(c) for c in self.curves]
@@ -115,7 +116,7 @@ class FlowPlot:
         room = max(room, 4)
         if self.title:
             first = self.curves[0]
-            word = first.tokens[-1] if first.tokens else str(first.position)
+            word = printable(first.tokens[-1]) if first.tokens else str(first.position)
             yield Text(
                 f"gradient flow at “{word}” (word {first.position}): ‖∂state_t/∂state_s‖ "
                 "by distance t − s, log scale",
@@ -124,7 +125,7 @@ class FlowPlot:
         for curve, summary in zip(self.curves, summaries, strict=True):
             columns = self._columns(curve, room)
             for row in range(self.height):
-                line = Text((curve.label if row == 0 else "").ljust(label_width), style="bold")
+                line = Text((printable(curve.label) if row == 0 else "").ljust(label_width), style="bold")
                 axis = axis_labels[0] if row == 0 else (axis_labels[1] if row == self.height - 1 else "")
                 line.append(axis.rjust(axis_width - 2) + " ┤", style="dim")
                 line.append_text(self._bar_row(columns, row, self._color(curve)))
@@ -134,7 +135,7 @@ class FlowPlot:
         yield self._x_axis(label_width + axis_width, room, options.max_width)
         if not beside:
             for curve, summary in zip(self.curves, summaries, strict=True):
-                yield Text(f"{curve.label}: " + " · ".join(summary), style="dim")
+                yield Text(f"{printable(curve.label)}: " + " · ".join(summary), style="dim")
 
     def _bar_row(self, columns: np.ndarray, row: int, style: Style) -> Text:
         """One character row of the bars; `row` 0 is the top. Not-computed columns show a dim dot."""

@@ -8,6 +8,7 @@ from typing import Any
 from rnnviz.analysis.links import DEFAULT_METHOD, DEFAULT_WINDOW, link_rows, target_positions, top_links
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
+from rnnviz.text import printable
 
 
 def links_section(
@@ -27,13 +28,13 @@ def links_section(
         peak = float(row.max())
         levels = sequential_index(row / peak if peak > 0 else row)
         title = Text(
-            f"memory links at “{trace.tokens[t]}” ({method}): how much the next-word prediction "
+            f"memory links at “{printable(trace.tokens[t])}” ({method}): how much the next-word prediction "
             "depends on each earlier word",
             style="bold underline",
         )
         line = Text()
         first = max(0, t - window + 1)
-        for s, token in enumerate(trace.tokens):
+        for s, token in enumerate(map(printable, trace.tokens)):
             if s < first or s > t:
                 line.append(token, style="dim")
             elif opts.plain:
@@ -43,7 +44,9 @@ def links_section(
                 style = Style(bgcolor=SEQUENTIAL[levels[s]], color="black" if dark else None, bold=s == t)
                 line.append(token, style=style)
             line.append(" ")
-        strongest = ", ".join(f"{word} {share:.0%}" for _, word, share in top_links(row, trace.tokens))
+        strongest = ", ".join(
+            f"{printable(word)} {share:.0%}" for _, word, share in top_links(row, trace.tokens)
+        )
         summary = Text(f"strongest: {strongest}" if strongest else "no earlier word has any influence")
         return Group(title, line, summary)
 

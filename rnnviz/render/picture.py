@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from rich.cells import cell_len, set_cell_size
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.style import Style
@@ -19,6 +20,7 @@ from rnnviz.core.cells import SIGMOID_GATES
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 from rnnviz.render.colors import DIVERGING, LEVELS, SEQUENTIAL, diverging_index, sequential_index, state_scale
+from rnnviz.text import printable
 
 PLAIN_RAMP = "=-.+#"  # strongly negative … strongly positive, for output that is not a terminal
 MAX_WORD_WIDTH = 7
@@ -33,7 +35,8 @@ class RenderOptions:
 
 
 def _word_widths(tokens: list[str]) -> list[int]:
-    return [min(max(len(tok), 1), MAX_WORD_WIDTH) + 1 for tok in tokens]
+    """Terminal cells of each word's column (tokens already `printable`), one space after it."""
+    return [min(max(cell_len(tok), 1), MAX_WORD_WIDTH) + 1 for tok in tokens]
 
 
 def _visible_columns(tokens: list[str], room: int) -> int:
@@ -58,7 +61,7 @@ def sentence_section(trace: Trace, cursor: int | None = None) -> Text:
     text = Text()
     for t, tok in enumerate(trace.tokens):
         style = "bold reverse" if t == cursor else ""
-        text.append(tok, style=style)
+        text.append(printable(tok), style=style)
         text.append(" ")
     return text
 
@@ -66,6 +69,7 @@ def sentence_section(trace: Trace, cursor: int | None = None) -> Text:
 def heatmap_section(values: np.ndarray, tokens: list[str], title: str, opts: RenderOptions) -> Group:
     """Units (rows, two per line via ▀) × words (columns) of one (T, H) state array."""
     steps, hidden = values.shape
+    tokens = [printable(tok) for tok in tokens]  # widths are measured on what the terminal shows
     label_width = len(f"{hidden - 1}") * 2 + 2
     shown = _visible_columns(tokens, max(opts.width - label_width - 2, 8))
     first = steps - shown
@@ -73,7 +77,7 @@ def heatmap_section(values: np.ndarray, tokens: list[str], title: str, opts: Ren
     scale = state_scale(values)
     header = Text(" " * label_width)
     for tok, width in zip(tokens[first:], widths, strict=True):
-        header.append(tok[: width - 1].ljust(width), style="bold")
+        header.append(set_cell_size(tok, width - 1) + " ", style="bold")
     lines = [Text(title, style="bold underline"), header]
     if first:
         lines.insert(1, Text(f"(the last {shown} of {steps} words)", style="dim"))
@@ -114,7 +118,7 @@ def gates_section(model: Model, trace: Trace, t: int, opts: RenderOptions) -> Gr
     The tanh candidates (LSTM cell, GRU new) and the RNN's pre-activation are signed, so they use
     the diverging scale of the states.
     """
-    word = trace.tokens[t]
+    word = printable(trace.tokens[t])
     lines = [Text(f"gates at “{word}” (one cell per unit)", style="bold underline")]
     name_width = max(len(n) for n in trace.gates) + 1
     for name, values in trace.gates.items():
@@ -139,13 +143,18 @@ def gates_section(model: Model, trace: Trace, t: int, opts: RenderOptions) -> Gr
 
 def predictions_section(trace: Trace, t: int, k: int = 5) -> Table:
     table = Table(
-        title=f"next word after “{trace.tokens[t]}”", title_justify="left", box=None, pad_edge=False
+        title=Text(f"next word after “{printable(trace.tokens[t])}”"),
+        title_justify="left",
+        box=None,
+        pad_edge=False,
     )
     table.add_column("word", style="bold")
     table.add_column("p", justify="right")
     table.add_column("")
     for word, p in trace.top_next(t, k):
-        table.add_row(Text(word), f"{p:.3f}", Text("█" * max(1, int(round(p * 30))), style="green"))
+        table.add_row(
+            Text(printable(word)), f"{p:.3f}", Text("█" * max(1, int(round(p * 30))), style="green")
+        )
     return table
 
 

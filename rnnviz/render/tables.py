@@ -14,6 +14,7 @@ from rnnviz.core.model import Model
 from rnnviz.errors import RnnvizError
 from rnnviz.render.colors import DIVERGING, diverging_index
 from rnnviz.render.glyphs import SPARKS
+from rnnviz.text import printable
 from rnnviz.training.corpus import ANIMALS, parse
 
 
@@ -40,7 +41,7 @@ def span_table(results: Sequence[SpanResult], n_per_bucket: int, seed: int) -> T
         grid.add_column(bucket_label(bucket), justify="right")
     for result in results:
         cells = [Text(f"{a:.1%}", style=_cell_style(a)) for a in result.accuracy]
-        grid.add_row(result.name, result.cell, *cells)
+        grid.add_row(Text(printable(result.name)), Text(result.cell), *cells)
     return grid
 
 
@@ -64,10 +65,13 @@ def units_table(model: Model, scores: UnitScores, top: int, text: str, layer: in
         marks = set()
     grid = Table(
         title=f"memory units: who is “it”? ({model.cell_name} · {state} · layer {layer % model.num_layers})",
-        caption=f"held-out accuracy of a one-unit nearest-mean probe ({scores.fitted} sentences to fit, "
-        f"{scores.tested} to test); chance {scores.chance:.1%}. Sparklines: the unit over “{text}”, "
-        "one bar a word, ▁ −m … █ +m with m the unit's largest |value| (column m); the subject and "
-        "the last “it” underlined.",
+        caption=Text(
+            f"held-out accuracy of a one-unit nearest-mean probe ({scores.fitted} sentences to fit, "
+            f"{scores.tested} to test); chance {scores.chance:.1%}. Sparklines: the unit over "
+            f"“{printable(text)}”, "
+            "one bar a word, ▁ −m … █ +m with m the unit's largest |value| (column m); the subject and "
+            "the last “it” underlined."
+        ),
     )
     grid.add_column("rank", justify="right", style="dim")
     grid.add_column("unit", justify="right", style="bold")
@@ -90,6 +94,12 @@ def units_table(model: Model, scores: UnitScores, top: int, text: str, layer: in
             underline = " underline" if t in marks else ""
             line.append(SPARKS[level], style=f"{DIVERGING[colors[t]]}{underline}")
         grid.add_row(
-            str(rank), str(unit), Text(f"{accuracy:.0%}", style=style), high, low, line, f"{scale:.2g}"
+            str(rank),
+            str(unit),
+            Text(f"{accuracy:.0%}", style=style),
+            Text(high),
+            Text(low),
+            line,
+            f"{scale:.2g}",
         )
     return grid

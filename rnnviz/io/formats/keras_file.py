@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from rnnviz.errors import WeightsError, first_line
+from rnnviz.io.files import memory_budget
 from rnnviz.io.formats.found import Found, widen
 from rnnviz.io.formats.keras_layers import SHAPE_OF_MODEL, KerasLayer, check_kinds
-from rnnviz.io.formats.zipped import open_zip, read_member
+from rnnviz.io.formats.zipped import MAX_EXPANSION, open_zip, read_member
 
 KINDS = {"Embedding": "embedding", "LSTM": "lstm", "GRU": "gru", "SimpleRNN": "simple_rnn", "Dense": "dense"}
 VARIABLES = {
@@ -48,12 +49,13 @@ def read_keras(path: Path) -> tuple[Found, list[KerasLayer]]:
         raise WeightsError(NEEDS_H5PY) from None
     found = Found("keras", {}, metadata={"keras_model": str(config.get("class_name"))})
     layers: list[KerasLayer] = []
+    budget = [memory_budget(path.stat().st_size)]  # bytes the datasets may still unpack to
     try:
         with h5py.File(io.BytesIO(weights_h5), "r") as h5:
             for class_name, cfg, h5_name in layer_configs:
                 kind = KINDS[class_name]
                 layer = KerasLayer(kind, str(cfg.get("name", h5_name)), {}, cfg)
-                for var, value in _variables(h5, h5_name, kind).items():
+                for var, value in _variables(h5, h5_name, kind, budget).items():
                     shown = f"{layer.name}/{var}"
                     layer.weights[var] = found.tensors[shown] = widen(shown, value, found.stored_dtypes)
                 layers.append(layer)
@@ -116,7 +118,38 @@ def _is_softmax_after_dense(cfg: dict[str, Any], so_far: list[tuple[str, dict[st
     return bool(so_far) and so_far[-1][0] == "Dense" and cfg.get("activation") in ("softmax", "linear")
 
 
-def _variables(h5: Any, h5_name: str, kind: str) -> dict[str, np.ndarray]:
+def _dataset(dset: Any, where: str, budget: list[int]) -> np.ndarray:
+    """One HDF5 dataset's values, after checking from its header what reading it would cost.
+
+    Refused: external storage (the values live in another file, any file, named by this one),
+    unallocated storage (nothing was ever written), a declared size over the budget, and a
+    compressed size that could only come from a bomb.
+    """
+    import h5py
+
+    if not isinstance(dset, h5py.Dataset):
+        raise WeightsError(f"the .keras file has a group, not an array, at {where!r}: the file is damaged")
+    if dset.id.get_create_plist().get_external_count() > 0 or dset.external:
+        raise WeightsError(
+            f"the array at {where!r} keeps its values in another file (HDF5 external storage), "
+            "which rnnviz never reads"
+        )
+    declared = int(dset.size) * dset.dtype.itemsize
+    stored = int(dset.id.get_storage_size())
+    if declared and stored == 0:
+        raise WeightsError(f"the array at {where!r} has no stored values (its storage was never written)")
+    if declared > budget[0]:
+        raise WeightsError(
+            f"the array at {where!r} declares {declared:,} bytes, more than the file can hold "
+            "(20× its size plus 200 MB): the file is damaged or forged"
+        )
+    if declared > MAX_EXPANSION * stored + 1024:
+        raise WeightsError(f"the array at {where!r} claims an impossible compression ratio: a bomb or damage")
+    budget[0] -= declared
+    return np.asarray(dset[()])
+
+
+def _variables(h5: Any, h5_name: str, kind: str, budget: list[int]) -> dict[str, np.ndarray]:
     """A layer's arrays by Keras variable name; a missing bias (use_bias=False) is simply absent."""
     group_path = (
         f"layers/{h5_name}/cell/vars" if kind in ("lstm", "gru", "simple_rnn") else f"layers/{h5_name}/vars"
@@ -124,7 +157,7 @@ def _variables(h5: Any, h5_name: str, kind: str) -> dict[str, np.ndarray]:
     if group_path not in h5:
         raise WeightsError(f"the .keras file has no weights at {group_path!r}: the file is incomplete")
     group = h5[group_path]
-    arrays = [np.asarray(group[str(i)][()]) for i in range(len(group))]
+    arrays = [_dataset(group[str(i)], f"{group_path}/{i}", budget) for i in range(len(group))]
     names = VARIABLES[kind]
     if kind != "embedding" and len(arrays) == len(names) - 1:
         names = names[:-1]  # use_bias=False

@@ -13,6 +13,7 @@ import numpy as np
 
 from rnnviz.core.cells import CELL_ALIASES, STORED_NAMES
 from rnnviz.errors import WeightsError
+from rnnviz.io.files import regular_file
 from rnnviz.io.formats.found import Found
 from rnnviz.io.formats.keras_layers import KerasLayer, convert
 from rnnviz.io.formats.keras_paths import layers_from_paths, looks_like_keras_paths
@@ -64,18 +65,19 @@ def read_found(path: Path) -> tuple[Found, list[KerasLayer] | None]:
         raise WeightsError(f"{path}: {err}") from None
     except OSError as err:
         raise WeightsError(f"{path}: cannot read the file ({err.strerror or err})") from None
+    except MemoryError:
+        raise WeightsError(f"{path}: not enough memory to read the file's tensors") from None
 
 
 def check_path(path: Path) -> None:
-    if not path.exists():
-        raise WeightsError(f"{path}: no such file; give a weights file or one of rnn, lstm, gru")
     if path.is_dir():
         inside = sorted(
             p.name for p in path.iterdir() if p.suffix in (".safetensors", ".npz", ".keras", ".pt")
         )
         hint = f" (it holds {', '.join(inside[:3])})" if inside else ""
         raise WeightsError(f"{path}: is a directory; give a weights file inside it{hint}")
-    if path.stat().st_size == 0:
+    info = regular_file(path, WeightsError, "give a weights file or one of rnn, lstm, gru")
+    if info.st_size == 0:
         raise WeightsError(f"{path}: the file is empty; it holds no weights")
 
 

@@ -19,6 +19,8 @@ from rnnviz.errors import WeightsError
 from rnnviz.io.formats.found import Found
 
 MAX_HEADER = 100_000_000  # the safetensors package's own limit
+MAX_DIMENSIONS = 32  # NumPy's own limit is 64; a weight has 1 or 2
+MAX_DIMENSION = 2**48  # no axis of a real tensor is longer, and NumPy's index type stays far away
 DTYPES: dict[str, tuple[str, np.dtype]] = {
     "F64": ("float64", np.dtype("<f8")),
     "F32": ("float32", np.dtype("<f4")),
@@ -53,12 +55,22 @@ def read_header(f: BinaryIO, file_size: int) -> tuple[dict[str, Any], int]:
         )
     raw = f.read(length)
     try:
-        header = json.loads(raw.decode("utf-8"))
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise WeightsError("the safetensors header is not valid JSON: the file is damaged") from None
     if not isinstance(header, dict):
         raise WeightsError("the safetensors header is not a JSON object: the file is damaged")
     return header, 8 + length
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when a key repeats (json.loads would silently keep the last one)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise WeightsError(f"the safetensors header names {key!r} twice: the file is damaged or forged")
+        out[key] = value
+    return out
 
 
 def read_safetensors(path: Path) -> Found:
@@ -101,8 +113,13 @@ def _entry(name: str, entry: object, data_size: int) -> tuple[str, np.dtype, int
         raise WeightsError(f"tensor {name!r}: the header gives no dtype; the file is damaged")
     if code not in DTYPES:
         raise WeightsError(f"tensor {name!r} has dtype {code}, which rnnviz cannot use: save it as float32")
-    if not _int_list(shape) or not all(n >= 0 for n in shape):
+    if not _int_list(shape) or not all(0 <= n < MAX_DIMENSION for n in shape):
         raise WeightsError(f"tensor {name!r}: the header gives no valid shape; the file is damaged")
+    if len(shape) > MAX_DIMENSIONS:
+        raise WeightsError(
+            f"tensor {name!r} has {len(shape)} dimensions (at most {MAX_DIMENSIONS} are readable): "
+            "the file is damaged"
+        )
     if not _int_list(offsets) or len(offsets) != 2:
         raise WeightsError(f"tensor {name!r}: the header gives no valid data offsets; the file is damaged")
     begin, end = offsets

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from rich.cells import cell_len, set_cell_size
 
+from rnnviz.text import printable as visible  # the one rule for every output: `\x1b[31m` shows as typed
 
-@lru_cache(maxsize=4096)
-def visible(text: str) -> str:
-    """The text with control characters written as escapes, so `\\x1b[31m` shows as typed, not as a color."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+__all__ = ["fit", "visible", "width"]
 
 
 def fit(text: str, cells: int) -> str:
