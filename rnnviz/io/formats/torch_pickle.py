@@ -31,6 +31,7 @@ import pickletools
 import re
 import struct
 import sys
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -234,6 +235,10 @@ class _Storage:
     def __init__(self, key: str, dtype: str, numel: int, location: str) -> None:
         self.key, self.dtype, self.numel, self.location = key, dtype, numel, location
 
+    def __setstate__(self, state: Any) -> None:
+        # Without this, BUILD could set the slots (numel, dtype) after a tensor was checked against them.
+        raise WeightsError("the file tries to set state on a storage: not a torch.save file")
+
     @property
     def nbytes(self) -> int:
         return self.numel * _DTYPES[self.dtype][1]
@@ -266,8 +271,6 @@ class _Tensor:
         """Bounds, in Python ints so nothing overflows, before any array exists."""
         if self.dtype not in _DTYPES:
             return f"has dtype {self.dtype}, which NumPy cannot hold"
-        if self.numel > MAX_TENSOR_ELEMENTS:
-            return f"declares {self.numel} elements, more than rnnviz reads in one tensor"
         if self.numel == 0:
             return None
         itemsize = _DTYPES[self.dtype][1]
@@ -282,6 +285,8 @@ class _Tensor:
                 f"is a broadcast view of {self.numel} elements over a storage of {elements}: "
                 "not a weights tensor"
             )
+        if self.numel > MAX_TENSOR_ELEMENTS:
+            return f"declares {self.numel} elements, more than rnnviz reads in one tensor"
         return None
 
     def __setstate__(self, state: Any) -> None:
@@ -583,11 +588,14 @@ def _prescan(buffer: io.BytesIO) -> None:
 
 def _unpickle(buffer: io.BytesIO, legacy: bool, storages: dict[str, _Storage] | None = None) -> Any:
     """One pickle from the buffer's position, bounded first, through the restricted unpickler."""
-    _prescan(buffer)
     unpickler = _Unpickler(buffer, legacy)
     if storages is not None:
         unpickler.storages = storages
-    return unpickler.load()
+    # Python 2 string opcodes with bad escapes warn (DeprecationWarning); damage is not the caller's to see.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _prescan(buffer)
+        return unpickler.load()
 
 
 # ----- the two layouts ---------------------------------------------------------------------------
@@ -716,6 +724,9 @@ class _Materializer:
             raise WeightsError(f"tensor {name!r} {tensor.problem}")
         if id(tensor) in self.arrays:
             return self.arrays[id(tensor)]
+        # Checked again here, where it matters: nothing may have changed the records since they were made.
+        if tensor._check() is not None:
+            raise WeightsError(f"tensor {name!r} {tensor._check()}")
         code, itemsize = _DTYPES[tensor.dtype]
         widened = 4 if tensor.dtype in ("float16", "bfloat16") else itemsize
         self.budget.spend(tensor.numel * widened, name)
@@ -723,7 +734,10 @@ class _Materializer:
         if storage.key not in self.raw:
             self.raw[storage.key] = self.storage_bytes(storage)
         dtype = np.dtype(code).newbyteorder(self.order) if itemsize > 1 else np.dtype(code)
-        flat = np.frombuffer(self.raw[storage.key], dtype=dtype, count=storage.nbytes // itemsize)
+        raw = self.raw[storage.key]
+        if len(raw) != storage.nbytes:
+            raise WeightsError(f"storage {storage.key!r} is declared with two sizes")
+        flat = np.frombuffer(raw, dtype=dtype, count=storage.nbytes // itemsize)
         if tensor.numel == 0:
             view = np.zeros(tensor.size, dtype=dtype)
         else:
@@ -753,18 +767,19 @@ def _interpret(root: Any, materializer: _Materializer) -> TorchPickle:
         result.kind = "whole model"
         _walk_module(root, "", found, result.modules, ())
     elif isinstance(root, dict):
-        tensors = {k: v for k, v in root.items() if isinstance(v, _Tensor)}
-        inner_key = next((k for k in NESTED_KEYS if _holds_weights(root.get(k))), None)
+        # dict.items(x), not x.items(): BUILD can give an OrderedDict instance attributes shadowing methods.
+        tensors = {k: v for k, v in dict.items(root) if isinstance(v, _Tensor)}
+        inner_key = next((k for k in NESTED_KEYS if _holds_weights(dict.get(root, k))), None)
         if tensors and len(tensors) == len(root):
             found = _named(tensors)
         elif inner_key is not None:
             result.kind = "checkpoint"
             result.notes.append(f"a checkpoint: the weights are under {inner_key!r}")
-            inner = root[inner_key]
+            inner = dict.get(root, inner_key)
             if isinstance(inner, ModuleRecord):
                 _walk_module(inner, "", found, result.modules, ())
             else:
-                found = _named({k: v for k, v in inner.items() if isinstance(v, _Tensor)})
+                found = _named({k: v for k, v in dict.items(inner) if isinstance(v, _Tensor)})
         elif tensors:
             found = _named(tensors)
             skipped = len(root) - len(tensors)
@@ -792,7 +807,7 @@ def _interpret(root: Any, materializer: _Materializer) -> TorchPickle:
 def _holds_weights(value: Any) -> bool:
     if isinstance(value, ModuleRecord):
         return True
-    return isinstance(value, dict) and any(isinstance(v, _Tensor) for v in value.values())
+    return isinstance(value, dict) and any(isinstance(v, _Tensor) for v in dict.values(value))
 
 
 def _named(tensors: Mapping[Any, _Tensor]) -> dict[str, _Tensor]:
@@ -810,23 +825,24 @@ def _walk_module(
         raise WeightsError(f"module {where!r} nests too deep, or in itself")
     state = record.state
     if not isinstance(state, dict) or not all(
-        isinstance(state.get(k), dict) for k in ("_parameters", "_buffers", "_modules")
+        isinstance(dict.get(state, k), dict) for k in ("_parameters", "_buffers", "_modules")
     ):
         raise WeightsError(
             f"the file holds a {record.class_path} at {where or 'the top'!r} that is not an nn.Module "
             "(no _parameters, _buffers and _modules); rnnviz never runs the file's classes"
         )
-    modules[where] = ModuleInfo(record.class_path, {k: v for k, v in state.items() if _is_attribute(k, v)})
-    hidden = state.get("_non_persistent_buffers_set")
+    attributes = {k: v for k, v in dict.items(state) if _is_attribute(k, v)}
+    modules[where] = ModuleInfo(record.class_path, attributes)
+    hidden = dict.get(state, "_non_persistent_buffers_set")
     hidden = hidden if isinstance(hidden, set | frozenset) else set()
     for group in ("_parameters", "_buffers"):
-        for name, tensor in state[group].items():
+        for name, tensor in dict.items(dict.get(state, group)):
             if tensor is None or (group == "_buffers" and name in hidden):
                 continue  # e.g. an LSTM without bias has no bias parameters at all
             if not isinstance(name, str) or not isinstance(tensor, _Tensor):
                 raise WeightsError(f"module {where!r} has a {group[1:-1]} that is not a named tensor")
             found[prefix + name] = tensor
-    for name, child in state["_modules"].items():
+    for name, child in dict.items(dict.get(state, "_modules")):
         if child is None:
             continue
         if not isinstance(name, str) or not isinstance(child, ModuleRecord):
