@@ -296,6 +296,16 @@ def test_integer_tensors_are_kept_as_stored(tmp_path):
     assert read.tensors["ids"].dtype == np.int64 and read.stored_dtypes["ids"] == "int64"
 
 
+def test_v3_tensors_over_untyped_storages(tmp_path):
+    # torch >= 2.1 writes dtypes without a typed storage (uint16, …) as bytes plus a dtype global.
+    pid = P(("storage", G("torch.storage", "UntypedStorage"), "0", "cpu", 16))
+    v3 = R(G("torch._utils", "_rebuild_tensor_v3"), (pid, 1, (3,), (1,), False, None, G("torch", "uint16")))
+    read = read_torch_pickle(forged(tmp_path, {"u": v3}))
+    expected = np.frombuffer(FOUR_FLOATS, "<u2")[1:4]
+    assert read.tensors["u"].dtype == np.uint16 and read.stored_dtypes["u"] == "uint16"
+    np.testing.assert_array_equal(read.tensors["u"], expected)
+
+
 # ----- recognising the legacy layout -------------------------------------------------------------
 
 

@@ -73,8 +73,14 @@ _DTYPES = {
     "uint64": ("u8", 8),
     "bool": ("?", 1),
 }
-_DTYPE_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int32"}
-_DTYPE_ALIASES.update({"short": "int16"})
+_DTYPE_ALIASES = {
+    "float": "float32",
+    "double": "float64",
+    "half": "float16",
+    "long": "int64",
+    "int": "int32",
+    "short": "int16",
+}
 _STORAGE_TYPES = {
     "DoubleStorage": "float64",
     "FloatStorage": "float32",
@@ -475,7 +481,7 @@ class _Unpickler(pickle.Unpickler):
         # state of an nn.Module to be used as one.
         if path not in self.records:
             record = _RecordMeta(name.split(".")[-1], (ModuleRecord,), {"__slots__": (), "class_path": path})
-            self.records[path] = record  # type: ignore[assignment]
+            self.records[path] = record
         return self.records[path]
 
     def persistent_load(self, pid: Any) -> Any:
