@@ -274,8 +274,6 @@ def test_unknown_cell_argument(tmp_path):
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        ("rnn.weight_ih_l0_reverse", "bidirectional layer, which is not supported yet"),
-        ("rnn.weight_hr_l0", "LSTM projection (proj_size > 0), which is not supported yet"),
         ("transformer_encoder.layers.0.linear1.weight", "belongs to a Transformer"),
     ],
 )
@@ -292,23 +290,24 @@ def test_several_recurrent_modules(tmp_path):
     )
 
 
-def test_pt_without_torch_says_what_to_do(tmp_path, monkeypatch):
+def test_pt_loads_without_torch(monkeypatch):
+    """rnnviz's own restricted reader: no torch import, nothing from the file executed."""
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
-    message = load_error(FIXTURES / "torch_rnn_relu.pt")
-    assert "needs PyTorch (pip install torch)" in message and "safetensors.torch.save_file" in message
+    model = rnnviz.load(FIXTURES / "torch_rnn_relu.pt", vocab=FIXTURES / "vocab.txt", cell="rnn_relu")
+    assert model.cell_name == "rnn_relu"
 
 
-def test_pickled_whole_model_is_refused(tmp_path):
+def test_a_pickled_model_without_a_recurrent_layer_says_so(tmp_path):
     torch = pytest.importorskip("torch")
     torch.save(torch.nn.Linear(2, 2), tmp_path / "model.pt")
     message = load_error(tmp_path / "model.pt")
-    assert "never unpickles" in message and "convert_torch_checkpoint.py" in message
+    assert "(Linear) has no nn.RNN, nn.LSTM or nn.GRU" in message
 
 
 def test_pt_without_a_state_dict(tmp_path):
     torch = pytest.importorskip("torch")
     torch.save([1, 2, 3], tmp_path / "list.pt")
-    assert "holds no state dict" in load_error(tmp_path / "list.pt")
+    assert "holds a list, not a model, state dict or checkpoint" in load_error(tmp_path / "list.pt")
 
 
 # -- npz ---------------------------------------------------------------------------------------
@@ -420,7 +419,7 @@ def test_keras_bidirectional(tmp_path):
             class_name="Bidirectional"
         ),
     )
-    assert "bidirectional, which is not supported yet" in load_error(path)
+    assert "(Bidirectional) wraps no layer: the file is damaged" in load_error(path)
 
 
 def test_keras_unknown_layer(tmp_path):
@@ -432,7 +431,7 @@ def test_keras_unknown_layer(tmp_path):
             2, {"class_name": "LayerNormalization", "config": {"name": "ln"}}
         ),
     )
-    assert "'ln' (LayerNormalization) is not supported: rnnviz reads Embedding" in load_error(path)
+    assert "'ln' (LayerNormalization) is not supported: rnnviz reads [Embedding →]" in load_error(path)
 
 
 def test_keras_custom_model_class(tmp_path):

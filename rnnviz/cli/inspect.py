@@ -16,7 +16,7 @@ from rnnviz.core.model import parse_cell, structure_problems
 from rnnviz.errors import WeightsError
 from rnnviz.io.formats.found import Found
 from rnnviz.io.formats.reader import WeightsFile, interpret, read_found
-from rnnviz.io.weights import find_vocab, resolve_path
+from rnnviz.io.weights import find_vocab, implied_head, resolve_path
 from rnnviz.text import printable
 
 
@@ -68,7 +68,11 @@ def inspect_file(path: str | Path, vocab: str | Path | None = None, cell: str | 
         return report
     tensors = {name: np.asarray(value) for name, value in report.weights.tensors.items()}
     rows = tensors["encoder.weight"].shape[0] if getattr(tensors.get("encoder.weight"), "ndim", 0) == 2 else 0
-    report.problems += structure_problems(tensors, family, report.vocab_size or rows)
+    vocab_size = report.vocab_size or rows
+    head = report.weights.found.metadata.get("head") or implied_head(tensors, vocab_size)
+    decoder = tensors.get("decoder.weight")
+    outputs = decoder.shape[0] if head == "classifier" and getattr(decoder, "ndim", 0) == 2 else None
+    report.problems += structure_problems(tensors, family, vocab_size, outputs)
     return report
 
 

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from rnnviz.core.cells import STORED_NAMES
+from rnnviz.core.model import HEADS
 from rnnviz.text import printable
 
 
 def add_weights_options(parser: argparse.ArgumentParser) -> None:
-    """--vocab and --cell, for every command that loads weights (they go to rnnviz.load)."""
+    """The options of rnnviz.load, for every command that loads weights (`weights_options` reads them)."""
     parser.add_argument("--vocab", help="vocabulary file (one token a line) for weights that carry none")
     parser.add_argument("--cell", help=f"cell type when the file cannot tell: {', '.join(STORED_NAMES)}")
+    parser.add_argument(
+        "--head",
+        choices=HEADS,
+        help="what the decoder predicts: the next token, or classes (default: the file's say, else inferred)",
+    )
+    parser.add_argument(
+        "--labels", metavar="FILE", help="class names of a classifier, one a line or a JSON list"
+    )
+
+
+def weights_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of rnnviz.load that the command line gave (see add_weights_options)."""
+    return {name: getattr(args, name, None) for name in ("vocab", "cell", "head", "labels")}
 
 
 def add_text_options(parser: argparse.ArgumentParser, default: str) -> None:

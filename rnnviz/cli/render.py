@@ -7,7 +7,7 @@ import argparse
 from rich.console import Console
 
 from rnnviz.analysis.links import DEFAULT_METHOD, METHODS
-from rnnviz.cli.options import add_text_options, add_weights_options, text_of
+from rnnviz.cli.options import add_text_options, add_weights_options, text_of, weights_options
 from rnnviz.errors import InputError
 from rnnviz.render.picture import RenderOptions, Section, picture
 from rnnviz.text import printable
@@ -84,7 +84,7 @@ def command(args: argparse.Namespace) -> int:
     for path in (args.svg, args.html):
         if path:  # refused before the model is even loaded
             check_target(path, force=args.force, inputs=inputs)
-    model = load(args.weights, vocab=args.vocab, cell=args.cell)
+    model = load(args.weights, **weights_options(args))
     trace = model.run(text_of(args))
     if not -trace.layers <= args.layer < trace.layers:
         raise InputError(f"--layer {args.layer} is out of range: this model has {trace.layers} layer(s)")

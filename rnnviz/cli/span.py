@@ -7,7 +7,7 @@ import json
 import sys
 
 from rnnviz.analysis.span import CHANCE, span
-from rnnviz.cli.options import add_weights_options
+from rnnviz.cli.options import add_weights_options, weights_options
 from rnnviz.errors import InputError
 from rnnviz.training.corpus import HELD_OUT_SEED
 
@@ -29,7 +29,7 @@ def command(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise InputError(f"--n is {args.n}: give at least 1 sentence per bucket")
-    models = [(name, load(name, vocab=args.vocab, cell=args.cell)) for name in args.weights]
+    models = [(name, load(name, **weights_options(args))) for name in args.weights]
     results = [span(model, args.n, args.seed, name=name) for name, model in models]
     if args.json:
         payload = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from rnnviz.analysis.units import DEFAULT_N, EXAMPLE, UNITS_SEED, demo_sentences, score_units
-from rnnviz.cli.options import add_weights_options
+from rnnviz.cli.options import add_weights_options, weights_options
 from rnnviz.errors import InputError
 
 
@@ -30,7 +30,7 @@ def command(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise InputError(f"--top is {args.top}: give at least 1")
-    model = load(args.weights, vocab=args.vocab, cell=args.cell)
+    model = load(args.weights, **weights_options(args))
     scores = score_units(model, demo_sentences(args.n, args.seed), args.layer, args.state)
     Console(highlight=False).print(units_table(model, scores, args.top, args.text, args.layer, args.state))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rnnviz.cli.options import add_text_options, add_weights_options, text_of
+from rnnviz.cli.options import add_text_options, add_weights_options, text_of, weights_options
 from rnnviz.training.corpus import DEMO_SENTENCE
 
 
@@ -26,8 +26,13 @@ def command(args: argparse.Namespace) -> int:
         return _print_static(args)
     from rnnviz.tui.app import make_app  # Textual is imported only when the viewer opens
 
+    source = args.weights
+    if args.head or args.labels:  # options the viewer's model switcher does not carry: load here
+        from rnnviz.io.weights import load
+
+        source = load(args.weights, **weights_options(args))
     app = make_app(
-        args.weights, args.text, compare=args.compare, vocab=args.vocab, cell=args.cell, layer=args.layer
+        source, args.text, compare=args.compare, vocab=args.vocab, cell=args.cell, layer=args.layer
     )
     app.run()
     return app.return_code if app.return_code is not None else 0
@@ -48,6 +53,8 @@ def _print_static(args: argparse.Namespace) -> int:
         text=args.text,
         vocab=args.vocab,
         cell=args.cell,
+        head=args.head,
+        labels=args.labels,
         layer=args.layer,
         svg=None,
         html=None,

@@ -23,6 +23,7 @@ from rnnviz.core.trace import Trace
 from rnnviz.core.vocab import Vocab, split_text
 from rnnviz.errors import InputError, WeightsError
 
+HEADS = ("next-token", "classifier")  # what the decoder predicts after each token
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
@@ -47,7 +48,12 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 class Model:
-    """A word-level recurrent language model that runs in NumPy and records everything."""
+    """A recurrent model (embedding → stacked layers → decoder) that runs in NumPy and records everything.
+
+    head "next-token": the decoder predicts the next token (V outputs); "classifier": it maps the state to
+    K classes (`labels`), applied after every token so a viewer can watch the decision form. A classifier
+    with one output (a sigmoid) is read as two classes, [1 − σ(z), σ(z)] = softmax([0, z]).
+    """
 
     def __init__(
         self,
@@ -56,15 +62,29 @@ class Model:
         vocab: Sequence[str] | Vocab,
         dtype: str = "float32",
         metadata: Mapping[str, str] | None = None,
+        head: str = "next-token",
+        labels: Sequence[str] | None = None,
     ):
         self.cell, self.nonlinearity = parse_cell(cell)
+        if head not in HEADS:
+            raise InputError(f"unknown head {head!r}: use one of {', '.join(HEADS)}")
+        self.head = head
         if dtype not in DTYPES:
             raise InputError(f"unknown dtype {dtype!r}: use float32 or float64")
         self.dtype = np.dtype(DTYPES[dtype])
         self.vocab_index = vocab if isinstance(vocab, Vocab) else Vocab(vocab)
         self.metadata: dict[str, str] = dict(metadata or {})
         w = {name: np.asarray(value) for name, value in weights.items()}
-        _check_structure(w, self.cell, len(self.vocab_index))
+        if head == "classifier":
+            w = _sigmoid_as_two_classes(w)
+        outputs = _decoder_rows(w) if head == "classifier" else len(self.vocab_index)
+        _check_structure(w, self.cell, len(self.vocab_index), outputs)
+        self.labels: list[str] | None = None
+        if head == "classifier":
+            names = [f"class {k}" for k in range(outputs)] if labels is None else [str(x) for x in labels]
+            if len(names) != outputs:
+                raise WeightsError(f"{len(names)} labels for {outputs} classes: give one label a class")
+            self.labels = names
         cast = {name: np.ascontiguousarray(value, dtype=self.dtype) for name, value in w.items()}
         self.embedding = cast["encoder.weight"]  # (V, E)
         self.layers: list[LayerWeights] = []
@@ -94,6 +114,11 @@ class Model:
     @property
     def embedding_size(self) -> int:
         return self.embedding.shape[1]
+
+    @property
+    def assumptions(self) -> list[str]:
+        """What rnnviz had to assume because the file does not say (shown in every title and header)."""
+        return [self.metadata["assumed"]] if self.metadata.get("assumed") else []
 
     @property
     def spec(self) -> CellSpec:
@@ -163,6 +188,7 @@ class Model:
             probs=probs,
             cell=self.cell,
             vocab=self.vocab,
+            labels=self.labels,
         )
 
     def _check_finite(
@@ -203,15 +229,34 @@ MAX_MAGNITUDE = 1e9
 _LAYER_TENSOR = re.compile(r"rnn\.(?:weight|bias)_(?:ih|hh)_l(\d+)$")
 
 
-def _check_structure(w: Mapping[str, np.ndarray], cell: str, vocab_size: int) -> None:
+def _decoder_rows(w: Mapping[str, np.ndarray]) -> int:
+    decoder = w.get("decoder.weight")
+    return int(decoder.shape[0]) if decoder is not None and decoder.ndim == 2 else 0
+
+
+def _sigmoid_as_two_classes(w: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A one-output classifier (σ(z)) as two classes: softmax([0, z]) = [1 − σ(z), σ(z)], exactly."""
+    out = dict(w)
+    weight, bias = w.get("decoder.weight"), w.get("decoder.bias")
+    if weight is not None and weight.ndim == 2 and weight.shape[0] == 1:
+        out["decoder.weight"] = np.concatenate([np.zeros_like(weight), weight])
+        if bias is not None and bias.shape == (1,):
+            out["decoder.bias"] = np.concatenate([np.zeros_like(bias), bias])
+    return out
+
+
+def _check_structure(w: Mapping[str, np.ndarray], cell: str, vocab_size: int, outputs: int) -> None:
     """Every tensor present and of the right shape, or one WeightsError line naming what is wrong."""
-    problems = structure_problems(w, cell, vocab_size)
+    problems = structure_problems(w, cell, vocab_size, outputs)
     if problems:
         raise WeightsError(problems[0])
 
 
-def structure_problems(w: Mapping[str, np.ndarray], cell: str, vocab_size: int) -> list[str]:
-    """Every problem of a dict of native tensors, one line each (empty when the model is sound)."""
+def structure_problems(
+    w: Mapping[str, np.ndarray], cell: str, vocab_size: int, outputs: int | None = None
+) -> list[str]:
+    """Every problem of a dict of native tensors, one line each (empty when the model is sound).
+    `outputs`: the decoder's rows (K classes for a classifier); default: one per vocabulary token."""
     problems: list[str] = []
     gates = GATE_COUNT[cell]
     for name in ("encoder.weight", "decoder.weight", "decoder.bias"):
@@ -228,15 +273,17 @@ def structure_problems(w: Mapping[str, np.ndarray], cell: str, vocab_size: int) 
             if name not in w:
                 problems.append(f"missing tensor {name!r} (layer {k} of {layers}): every layer needs four")
     for name in sorted(set(w) - expected_names):
-        problems.append(f"unexpected tensor {name!r}: it is not part of a {cell} language model")
-    problems += _shape_problems(w, cell, gates, vocab_size, layers)
+        problems.append(f"unexpected tensor {name!r}: it is not part of a {cell} model")
+    problems += _shape_problems(
+        w, cell, gates, vocab_size, layers, vocab_size if outputs is None else outputs
+    )
     for name, value in w.items():
         problems += _value_problems(name, value)
     return problems
 
 
 def _shape_problems(
-    w: Mapping[str, np.ndarray], cell: str, gates: int, vocab_size: int, layers: int
+    w: Mapping[str, np.ndarray], cell: str, gates: int, vocab_size: int, layers: int, outputs: int
 ) -> list[str]:
     problems: list[str] = []
     encoder = w.get("encoder.weight")
@@ -256,7 +303,7 @@ def _shape_problems(
         return problems
     hidden = hh.shape[1]
     emb = encoder.shape[1] if encoder is not None else None
-    expected = {"decoder.weight": (vocab_size, hidden), "decoder.bias": (vocab_size,)}
+    expected = {"decoder.weight": (outputs, hidden), "decoder.bias": (outputs,)}
     if emb is not None:
         expected["encoder.weight"] = (vocab_size, emb)
     for k in range(layers):
@@ -276,6 +323,12 @@ def _shape_problems(
         if name not in w or name == "encoder.weight":
             continue
         got = tuple(w[name].shape)
+        if name == "decoder.weight" and len(got) == 2 and got[1] == hidden and got[0] != outputs:
+            problems.append(
+                f"'decoder.weight' has {got[0]} rows for a vocabulary of {vocab_size}: a language model "
+                "predicts every token; if this is a classifier, pass head='classifier' / --head classifier"
+            )
+            continue
         if got != shape:
             problems.append(
                 f"tensor {name!r} has shape {got}, expected {shape} for a {cell} with hidden size {hidden}"

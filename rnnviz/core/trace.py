@@ -17,6 +17,12 @@ class Trace:
     probs: np.ndarray | None  # (T, V): next-token distribution after token t (None if not decoded)
     cell: str  # "rnn" | "lstm" | "gru": the model's, never assumed
     vocab: list[str] | None = None  # the model's vocabulary, to name predicted words
+    labels: list[str] | None = None  # a classifier's class names: then probs (T, K) is over these
+
+    @property
+    def head(self) -> str:
+        """ "next-token" or "classifier" (then probs is over `labels`)."""
+        return "next-token" if self.labels is None else "classifier"
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -30,11 +36,12 @@ class Trace:
         return self.hidden.shape[2]
 
     def top_next(self, t: int, k: int = 5) -> list[tuple[str, float]]:
-        """The k most likely next words after token t, most likely first."""
-        if self.probs is None or self.vocab is None:
+        """The k most likely next words (a classifier's classes) after token t, most likely first."""
+        names = self.labels if self.labels is not None else self.vocab
+        if self.probs is None or names is None:
             return []
         row = self.probs[t]
         k = min(k, row.shape[0])
         best = np.argpartition(-row, k - 1)[:k]
         best = best[np.argsort(-row[best], kind="stable")]
-        return [(self.vocab[i], float(row[i])) for i in best]
+        return [(names[i], float(row[i])) for i in best]

@@ -10,7 +10,7 @@ metadata `cell` (rnn_tanh | rnn_relu | lstm | gru) and `vocab` (a JSON list of t
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -51,6 +51,10 @@ def save(
     meta.update(metadata or {})
     meta["cell"] = model.cell_name
     meta["vocab"] = json.dumps(model.vocab, ensure_ascii=False)
+    meta["head"] = model.head
+    if model.labels is not None:
+        meta["labels"] = json.dumps(model.labels, ensure_ascii=False)
+    meta.pop("assumed", None)  # said when the model was read; the saved file states its cell
     tensors = {name: np.ascontiguousarray(value) for name, value in model.weights.items()}
     write_atomic(path, to_bytes(tensors, metadata=meta), force=force, inputs=inputs)
 
@@ -67,14 +71,26 @@ def load(
     vocab: VocabSource | None = None,
     cell: str | None = None,
     dtype: str = "float32",
+    *,
+    head: str | None = None,
+    labels: VocabSource | None = None,
 ) -> Model:
-    """Load a model: "rnn", "lstm", "gru" for the bundled demos, or a weights file of any supported format."""
+    """Load a model: "rnn", "lstm", "gru" for the bundled demos, or a weights file of any supported format.
+
+    head: "next-token" or "classifier" (default: the file's metadata, else a classifier when the decoder
+    has fewer rows than the vocabulary); labels: class names (a list or a file, as for vocab)."""
     weights = read(resolve_path(path))
-    return build_model(weights, vocab=vocab, cell=cell, dtype=dtype)
+    return build_model(weights, vocab=vocab, cell=cell, dtype=dtype, head=head, labels=labels)
 
 
 def build_model(
-    weights: WeightsFile, vocab: VocabSource | None = None, cell: str | None = None, dtype: str = "float32"
+    weights: WeightsFile,
+    vocab: VocabSource | None = None,
+    cell: str | None = None,
+    dtype: str = "float32",
+    *,
+    head: str | None = None,
+    labels: VocabSource | None = None,
 ) -> Model:
     """A validated Model from a read file, a vocabulary and a cell type (arguments win over the file)."""
     path = weights.path
@@ -85,12 +101,44 @@ def build_model(
             f"{path}: the file does not say its cell type and its shapes do not tell; "
             "pass cell= / --cell (rnn_tanh, rnn_relu, lstm, gru)"
         )
-    meta = {k: v for k, v in weights.found.metadata.items() if k not in ("vocab", "cell")}
+    meta = {k: v for k, v in weights.found.metadata.items() if k not in ("vocab", "cell", "head", "labels")}
+    if cell is None and weights.cell_source == "shapes" and cell_name == "rnn_tanh":
+        meta["assumed"] = "tanh assumed (the file does not say): --cell rnn_relu if it was relu"
+    head_name = head or weights.found.metadata.get("head") or implied_head(weights.tensors, len(tokens))
+    class_names = _labels(weights, labels) if head_name == "classifier" else None
     try:
-        return Model(weights.tensors, cell_name, tokens, dtype=dtype, metadata=meta)
+        return Model(
+            weights.tensors, cell_name, tokens, dtype=dtype, metadata=meta, head=head_name, labels=class_names
+        )
     except WeightsError as err:
         where = f" (vocabulary from {vocab_from})" if "vocabulary has" in str(err) else ""
         raise WeightsError(f"{path}: {err}{where}") from None
+
+
+def implied_head(tensors: Mapping[str, np.ndarray], vocab_size: int) -> str:
+    """A decoder with fewer rows than the vocabulary cannot predict the next token: a classifier."""
+    decoder = tensors.get("decoder.weight")
+    if decoder is not None and decoder.ndim == 2 and decoder.shape[0] < vocab_size:
+        return "classifier"
+    return "next-token"
+
+
+def _labels(weights: WeightsFile, labels: VocabSource | None) -> list[str] | None:
+    """Class names from labels=, else the file's metadata; None lets the model say class 0…K−1."""
+    if labels is not None:
+        return read_vocab(labels)
+    stored = weights.found.metadata.get("labels")
+    if stored is None:
+        return None
+    try:
+        names = json.loads(stored)
+    except (json.JSONDecodeError, RecursionError):
+        names = None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise WeightsError(
+            f"{weights.path}: the 'labels' metadata is not a JSON list of strings; pass labels="
+        )
+    return names
 
 
 def find_vocab(weights: WeightsFile, vocab: VocabSource | None) -> tuple[list[str], str]:

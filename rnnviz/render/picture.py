@@ -142,13 +142,14 @@ def gates_section(model: Model, trace: Trace, t: int, opts: RenderOptions) -> Gr
 
 
 def predictions_section(trace: Trace, t: int, k: int = 5) -> Table:
+    what = "classes" if trace.head == "classifier" else "next word"
     table = Table(
-        title=Text(f"next word after “{printable(trace.tokens[t])}”"),
+        title=Text(f"{what} after “{printable(trace.tokens[t])}”"),
         title_justify="left",
         box=None,
         pad_edge=False,
     )
-    table.add_column("word", style="bold")
+    table.add_column("class" if trace.head == "classifier" else "word", style="bold")
     table.add_column("p", justify="right")
     table.add_column("")
     for word, p in trace.top_next(t, k):
@@ -164,7 +165,8 @@ Section = Callable[[Model, Trace, RenderOptions], RenderableType]
 def default_sections(model: Model, trace: Trace, opts: RenderOptions) -> list[RenderableType]:
     at = opts.at % len(trace)
     layer = opts.layer % trace.layers
-    sections: list[RenderableType] = [
+    sections: list[RenderableType] = [Text(f"note: {note}", style="yellow") for note in model.assumptions]
+    sections += [
         sentence_section(trace, at),
         heatmap_section(trace.hidden[opts.layer], trace.tokens, f"hidden state h, layer {layer}", opts),
     ]
@@ -189,4 +191,7 @@ def picture(model: Model, trace: Trace, opts: RenderOptions, extra: list[Section
 
 def _describe(model: Model) -> str:
     layers = f"{model.num_layers} layers" if model.num_layers > 1 else "1 layer"
-    return f"{model.cell_name} · {layers} · {model.hidden_size} units · {len(model.vocab)} words"
+    parts = [model.cell_name, layers, f"{model.hidden_size} units", f"vocabulary {len(model.vocab):,}"]
+    if model.labels is not None:
+        parts.append(f"classifier of {len(model.labels)} classes")
+    return " · ".join(parts + model.assumptions)

@@ -16,6 +16,7 @@ class Found:
     stored_dtypes: dict[str, str] = field(default_factory=dict)  # name → dtype in the file ("bfloat16", …)
     metadata: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    modules: dict[str, str] = field(default_factory=dict)  # module path → class, for whole pickled models
 
 
 def widen(name: str, value: np.ndarray, found_dtypes: dict[str, str]) -> np.ndarray:

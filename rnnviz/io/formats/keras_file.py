@@ -55,9 +55,14 @@ def read_keras(path: Path) -> tuple[Found, list[KerasLayer]]:
             for class_name, cfg, h5_name in layer_configs:
                 kind = KINDS[class_name]
                 layer = KerasLayer(kind, str(cfg.get("name", h5_name)), {}, cfg)
-                for var, value in _variables(h5, h5_name, kind, budget).items():
-                    shown = f"{layer.name}/{var}"
-                    layer.weights[var] = found.tensors[shown] = widen(shown, value, found.stored_dtypes)
+                directions = [("", layer.weights)]
+                if cfg.get("bidirectional"):  # layers/<name>/forward_layer/cell/vars, backward_layer/…
+                    layer.reverse = {}
+                    directions = [("forward_layer/", layer.weights), ("backward_layer/", layer.reverse)]
+                for prefix, into in directions:
+                    for var, value in _variables(h5, f"{h5_name}/{prefix}".rstrip("/"), kind, budget).items():
+                        shown = f"{layer.name}/{prefix}{var}"
+                        into[var] = found.tensors[shown] = widen(shown, value, found.stored_dtypes)
                 layers.append(layer)
     except WeightsError:
         raise
@@ -102,16 +107,28 @@ def _layer_configs(config: dict[str, Any]) -> list[tuple[str, dict[str, Any], st
         if class_name in PASS_THROUGH or (class_name == "Activation" and _is_softmax_after_dense(cfg, out)):
             continue
         if class_name == "Bidirectional":
-            raise WeightsError(
-                f"Keras layer {cfg.get('name')!r} is bidirectional, which is not supported yet: "
-                "rnnviz shows one direction"
-            )
+            class_name, cfg = _bidirectional(cfg)
         if class_name not in KINDS:
             raise WeightsError(
                 f"Keras layer {cfg.get('name')!r} ({class_name}) is not supported: {SHAPE_OF_MODEL}"
             )
         out.append((class_name, cfg, h5_name))
     return out
+
+
+def _bidirectional(cfg: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The wrapped layer's class and config, marked bidirectional; only `concat` matches PyTorch's layout."""
+    name = cfg.get("name")
+    wrapped = cfg.get("layer")
+    if not isinstance(wrapped, dict) or not isinstance(wrapped.get("config"), dict):
+        raise WeightsError(f"Keras layer {name!r} (Bidirectional) wraps no layer: the file is damaged")
+    if cfg.get("merge_mode", "concat") != "concat":
+        raise WeightsError(
+            f"Keras layer {name!r} merges its two directions by {cfg.get('merge_mode')!r}: rnnviz reads "
+            "merge_mode='concat' (forward units first, as PyTorch's bidirectional layers)"
+        )
+    inner = dict(wrapped["config"], name=name, bidirectional=True)
+    return str(wrapped.get("class_name")), inner
 
 
 def _is_softmax_after_dense(cfg: dict[str, Any], so_far: list[tuple[str, dict[str, Any], str]]) -> bool:

@@ -17,8 +17,10 @@ import numpy as np
 from rnnviz.errors import WeightsError
 
 RECURRENT = {"lstm": ("lstm", 4), "gru": ("gru", 3), "simple_rnn": ("rnn", 1)}
-DECODER_ACTIVATIONS = {None, "linear", "softmax", "log_softmax"}  # all give the same next-word softmax
-SHAPE_OF_MODEL = "rnnviz reads Embedding → LSTM|GRU|SimpleRNN (one or more, one type) → Dense"
+DECODER_ACTIVATIONS = {None, "linear", "softmax", "log_softmax"}  # all give the same softmax over outputs
+SHAPE_OF_MODEL = (
+    "rnnviz reads [Embedding →] LSTM|GRU|SimpleRNN (one or more of one type, Bidirectional or not) → Dense"
+)
 
 
 @dataclass
@@ -27,6 +29,7 @@ class KerasLayer:
     name: str
     weights: dict[str, np.ndarray]  # embeddings | kernel, recurrent_kernel, bias
     config: dict[str, Any] = field(default_factory=dict)  # empty when only the weights are known (.npz)
+    reverse: dict[str, np.ndarray] | None = None  # a Bidirectional layer's backward weights
 
 
 @dataclass
@@ -34,40 +37,71 @@ class Converted:
     tensors: dict[str, np.ndarray]
     cell: str
     notes: list[str] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)  # e.g. head=classifier
 
 
 def check_kinds(kinds: list[str]) -> None:
-    """Embedding, then one or more recurrent layers of one type, then Dense; else a message."""
+    """[Embedding,] then one or more recurrent layers of one type, then Dense; else a message."""
     recurrent = [kind for kind in kinds if kind in RECURRENT]
     if len(set(recurrent)) > 1:
         raise WeightsError(
             f"mixed recurrent layer types ({' → '.join(recurrent)}) are not supported: {SHAPE_OF_MODEL}"
         )
-    if not recurrent or kinds != ["embedding", *recurrent, "dense"]:
+    if not recurrent or kinds not in (["embedding", *recurrent, "dense"], [*recurrent, "dense"]):
         raise WeightsError(f"this Keras model is {' → '.join(kinds) or 'empty'}: {SHAPE_OF_MODEL}")
 
 
 def convert(layers: list[KerasLayer]) -> Converted:
     check_kinds([layer.kind for layer in layers])
     recurrent = [layer for layer in layers if layer.kind in RECURRENT]
-    embedding, dense = layers[0], layers[-1]
+    dense = layers[-1]
     cell = _cell_name(recurrent)
-    out = Converted({"encoder.weight": _var(embedding, "embeddings", 2)}, cell)
+    if layers[0].kind == "embedding":
+        out = Converted({"encoder.weight": _var(layers[0], "embeddings", 2)}, cell)
+    else:  # one-hot inputs (keras-io's character LSTM): x_t = e_id, so the embedding is the identity
+        kernel = _var(recurrent[0], "kernel", 2)
+        out = Converted({"encoder.weight": np.eye(kernel.shape[0], dtype=kernel.dtype)}, cell)
+        out.notes.append(f"one-hot inputs ({kernel.shape[0]} symbols): read through an identity embedding")
+    if any(layer.reverse is not None for layer in recurrent) and not all(
+        layer.reverse is not None for layer in recurrent
+    ):
+        raise WeightsError(
+            "some recurrent layers are Bidirectional and some are not: rnnviz reads all or none"
+        )
     for k, layer in enumerate(recurrent):
-        w_ih, w_hh, b_ih, b_hh = _recurrent_layer(layer)
-        out.tensors.update(
-            {f"rnn.weight_ih_l{k}": w_ih, f"rnn.weight_hh_l{k}": w_hh, f"rnn.bias_ih_l{k}": b_ih,
-             f"rnn.bias_hh_l{k}": b_hh}
-        )  # fmt: skip
-    _check_activation(dense, "activation", DECODER_ACTIVATIONS)
+        directions = [("", layer.weights)] + ([("_reverse", layer.reverse)] if layer.reverse else [])
+        for suffix, weights in directions:
+            w_ih, w_hh, b_ih, b_hh = _recurrent_layer(
+                KerasLayer(layer.kind, layer.name, weights, layer.config)
+            )
+            out.tensors.update(
+                {f"rnn.weight_ih_l{k}{suffix}": w_ih, f"rnn.weight_hh_l{k}{suffix}": w_hh,
+                 f"rnn.bias_ih_l{k}{suffix}": b_ih, f"rnn.bias_hh_l{k}{suffix}": b_hh}
+            )  # fmt: skip
     kernel = _var(dense, "kernel", 2)
+    _check_head_activation(dense, kernel.shape[1], out)
     out.tensors["decoder.weight"] = kernel.T
     out.tensors["decoder.bias"] = dense.weights.get("bias", np.zeros(kernel.shape[1], kernel.dtype))
     if not recurrent[0].config:
         out.notes.append("no Keras config: activations assumed Keras' defaults (tanh, sigmoid)")
-    if embedding.config.get("mask_zero"):
+    if layers[0].kind == "embedding" and layers[0].config.get("mask_zero"):
         out.notes.append("Embedding(mask_zero=True): Keras skips id 0 as padding; rnnviz reads it as a word")
     return out
+
+
+def _check_head_activation(dense: KerasLayer, units: int, out: Converted) -> None:
+    """softmax, log_softmax and linear logits give the same distribution; one sigmoid unit is two classes."""
+    activation = _activation(dense, "activation", None) if dense.config else None
+    if activation == "sigmoid" and units == 1:
+        out.metadata["head"] = "classifier"
+        out.notes.append(f"Keras layer {dense.name!r}: one sigmoid output, read as two classes [1 − p, p]")
+        return
+    if activation == "sigmoid":
+        raise WeightsError(
+            f"Keras layer {dense.name!r} has {units} independent sigmoid outputs (multi-label): rnnviz reads "
+            "a softmax over classes or one sigmoid"
+        )
+    _check_activation(dense, "activation", DECODER_ACTIVATIONS)
 
 
 def _cell_name(recurrent: list[KerasLayer]) -> str:

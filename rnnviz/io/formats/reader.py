@@ -17,6 +17,7 @@ from rnnviz.io.files import regular_file
 from rnnviz.io.formats.found import Found
 from rnnviz.io.formats.keras_layers import KerasLayer, convert
 from rnnviz.io.formats.keras_paths import layers_from_paths, looks_like_keras_paths
+from rnnviz.io.formats.minchar_names import from_minchar_names, looks_like_minchar
 from rnnviz.io.formats.sniff import sniff
 from rnnviz.io.formats.torch_names import from_torch_names, infer_cell
 
@@ -90,6 +91,13 @@ def interpret(path: Path, found: Found, layers: list[KerasLayer] | None) -> Weig
             converted = convert(layers)
             source = "Keras config" if layers[0].config else "Keras layer types"
             out = WeightsFile(path, found, converted.tensors, converted.cell, source, list(converted.notes))
+            found.metadata.update(converted.metadata)
+        elif looks_like_minchar(list(found.tensors)):
+            found.format += " (min-char-rnn)"
+            note = "min-char-rnn: one-hot characters read through an identity embedding"
+            out = WeightsFile(
+                path, found, from_minchar_names(found.tensors), "rnn_tanh", "min-char-rnn", [note]
+            )
         else:
             renamed = from_torch_names(found.tensors)
             out = WeightsFile(path, found, renamed.tensors, None, "", list(renamed.notes))

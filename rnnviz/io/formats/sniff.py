@@ -6,16 +6,17 @@ import zipfile
 from pathlib import Path
 
 from rnnviz.errors import WeightsError
+from rnnviz.io.formats.torch_pickle import looks_like_torch_pickle
 from rnnviz.io.formats.zipped import ZIP_ERRORS
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-FORMATS_READ = "rnnviz reads .safetensors, .npz, .keras and PyTorch .pt state dicts"
+FORMATS_READ = "rnnviz reads .safetensors, .npz, .keras and PyTorch .pt/.pth files"
 
 
 def sniff(path: Path) -> str:
     """One of "safetensors", "npz", "keras", "torch"; WeightsError for anything else."""
     with path.open("rb") as f:
-        head = f.read(16)
+        head = f.read(32)
     if head.startswith(b"PK"):
         return _zip_kind(path)
     if head.startswith(HDF5_MAGIC):
@@ -23,12 +24,10 @@ def sniff(path: Path) -> str:
             "an HDF5 file (a Keras 2 .h5?): rnnviz reads Keras 3 .keras files; "
             "load the model in Keras and save it with model.save('model.keras')"
         )
-    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
-        return (
-            "torch"  # PyTorch's legacy (pre-1.6) format: a pickle stream, read by torch's restricted loader
-        )
     if len(head) >= 9 and head[8:9] == b"{":
-        return "safetensors"
+        return "safetensors"  # before the pickle test: a header length may start 0x80 0x03
+    if looks_like_torch_pickle(head):
+        return "torch"  # PyTorch's legacy (pre-1.6) format: pickles after a magic number
     if path.suffix.lower() == ".safetensors":
         return "safetensors"  # a damaged one: its reader says exactly what is wrong
     if _looks_like_text(head):

@@ -1,80 +1,79 @@
-"""Read a PyTorch `.pt` state dict through `torch.load(weights_only=True)`, when torch is installed.
+"""Read `.pt` / `.pth` files from `torch.save`: state dicts, checkpoints and whole pickled models.
 
-`weights_only=True` is PyTorch's restricted loader: it rebuilds tensors and plain containers and refuses
-anything else, so no code from the file runs. A whole pickled model (`torch.save(model)`) is refused.
+No torch is needed and nothing from the file runs: `torch_pickle` unpickles into inert records. For a
+whole model (`torch.save(model)`, as pytorch/examples `word_language_model` and char-rnn save), the
+module tree says what the state dict cannot: the recurrent module's class and `mode` (LSTM, GRU,
+RNN_TANH, RNN_RELU), its `nonlinearity`, and whether it has biases, projections or two directions.
+Those facts go into the metadata the rest of the reader already understands (`cell`, …).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from rnnviz.errors import WeightsError, first_line
+from rnnviz.errors import WeightsError
 from rnnviz.io.formats.found import Found
+from rnnviz.io.formats.torch_pickle import ModuleInfo, TorchPickle, read_torch_pickle
 
-SAVE_AS_SAFETENSORS = (
-    "or save the state dict as safetensors: "
-    'safetensors.torch.save_file(model.state_dict(), "model.safetensors")'
-)
-# Where training scripts commonly nest the state dict inside a checkpoint dict.
-NESTED_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
+# torch.nn's recurrent classes, and what their `mode` attribute names
+RECURRENT_CLASSES = ("torch.nn.modules.rnn.LSTM", "torch.nn.modules.rnn.GRU", "torch.nn.modules.rnn.RNN")
+MODE_TO_CELL = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "rnn_tanh", "RNN_RELU": "rnn_relu"}
+OPTIONS = ("num_layers", "bias", "bidirectional", "proj_size", "batch_first", "dropout")
 
 
 def read_torch(path: Path) -> Found:
-    try:
-        import torch
-    except ImportError:
+    loaded = read_torch_pickle(path)
+    found = Found(_format_name(loaded), loaded.tensors, dict(loaded.stored_dtypes))
+    found.notes.extend(loaded.notes)
+    found.modules = {p: m.class_path for p, m in loaded.modules.items()}
+    recurrent = _recurrent_modules(loaded)
+    if loaded.kind == "whole model" and not recurrent:
+        classes = sorted({m.class_path.rsplit(".", 1)[-1] for m in loaded.modules.values()})
         raise WeightsError(
-            f"this is a PyTorch .pt file; reading it needs PyTorch (pip install torch), {SAVE_AS_SAFETENSORS}"
-        ) from None
-    try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises any of a dozen types for a damaged or unsafe file
-        if "weights_only" in str(err) or "Unsupported global" in str(err):
-            raise WeightsError(
-                "this .pt file holds a pickled Python object (a whole model?), which rnnviz never unpickles: "
-                "if you trust it, convert it with demos/convert_torch_checkpoint.py, " + SAVE_AS_SAFETENSORS
-            ) from None
-        reason = first_line(err)[:120]
-        raise WeightsError(f"not a readable PyTorch file ({reason})") from None
-    state = _state_dict(loaded, torch)
-    found = Found("pytorch state dict", {})
-    for name, tensor in state.items():
-        found.tensors[name] = _to_numpy(name, tensor, torch, found.stored_dtypes)
+            f"this pickled model ({', '.join(classes)}) has no nn.RNN, nn.LSTM or nn.GRU: "
+            "rnnviz shows recurrent networks"
+        )
+    if len(recurrent) == 1:
+        ((where, info),) = recurrent.items()
+        found.metadata.update(_recurrent_metadata(where, info))
     return found
 
 
-def _state_dict(loaded: Any, torch: Any) -> Mapping[str, Any]:
-    """The dict of tensors, directly or under one of the usual checkpoint keys."""
-    if isinstance(loaded, Mapping):
-        tensors = {k: v for k, v in loaded.items() if isinstance(v, torch.Tensor)}
-        if tensors and len(tensors) == len(loaded):
-            return tensors
-        for key in NESTED_KEYS:
-            inner = loaded.get(key)
-            if (
-                isinstance(inner, Mapping)
-                and inner
-                and all(isinstance(v, torch.Tensor) for v in inner.values())
-            ):
-                return inner
-        if tensors:
-            return tensors
-    raise WeightsError(
-        "this .pt file holds no state dict (a dict of tensors): save model.state_dict(), "
-        + SAVE_AS_SAFETENSORS
-    )
+def _format_name(loaded: TorchPickle) -> str:
+    if loaded.kind == "whole model":
+        root = loaded.modules.get("")
+        return f"PyTorch whole model ({root.class_path})" if root else "PyTorch whole model"
+    return f"PyTorch {loaded.kind}"
 
 
-def _to_numpy(name: str, tensor: Any, torch: Any, stored: dict[str, str]) -> np.ndarray:
-    stored[name] = str(tensor.dtype).removeprefix("torch.")
-    tensor = tensor.detach().cpu()
-    if tensor.is_floating_point() and tensor.dtype not in (torch.float32, torch.float64):
-        tensor = tensor.to(torch.float32)  # float16, bfloat16: widened, as for other formats
-    try:
-        return tensor.numpy()
-    except (TypeError, RuntimeError):
-        raise WeightsError(f"tensor {name!r} has dtype {stored[name]}, which rnnviz cannot use") from None
+def _recurrent_modules(loaded: TorchPickle) -> dict[str, ModuleInfo]:
+    return {p: m for p, m in loaded.modules.items() if m.class_path in RECURRENT_CLASSES}
+
+
+def _recurrent_metadata(where: str, info: ModuleInfo) -> dict[str, str]:
+    """`cell` exactly as the module computes it (relu vs tanh from `mode`/`nonlinearity`), and options."""
+    attrs = info.attributes
+    out: dict[str, str] = {"torch_module": where or "(root)"}
+    cell = _cell_of(info.class_path, attrs)
+    if cell is not None:
+        out["cell"] = cell
+    for key in OPTIONS:
+        value = attrs.get(key)
+        if isinstance(value, bool | int | float) and not isinstance(value, bool) or isinstance(value, bool):
+            out[f"torch_{key}"] = str(value)
+    return out
+
+
+def _cell_of(class_path: str, attrs: dict[str, Any]) -> str | None:
+    mode = attrs.get("mode")
+    if isinstance(mode, str) and mode.upper() in MODE_TO_CELL:
+        return MODE_TO_CELL[mode.upper()]
+    if class_path.endswith(".LSTM"):
+        return "lstm"
+    if class_path.endswith(".GRU"):
+        return "gru"
+    nonlinearity = attrs.get("nonlinearity")
+    if class_path.endswith(".RNN") and nonlinearity in ("tanh", "relu"):
+        return f"rnn_{nonlinearity}"
+    return None

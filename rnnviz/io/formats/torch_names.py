@@ -53,7 +53,7 @@ def from_torch_names(tensors: dict[str, np.ndarray]) -> Renamed:
     decoder_bias = _single(names, DECODER_MODULES, "bias")
     for original, name in zip(tensors, names, strict=True):
         if m := RECURRENT.match(name):
-            name = f"rnn.{m.group('kind')}_{m.group('part')}_l{m.group('k')}"
+            name = f"rnn.{m.group('kind')}_{m.group('part')}_l{m.group('k')}{m.group('rev') or ''}"
         elif name == embedding:
             name = "encoder.weight"
         elif name == decoder_weight:
@@ -62,6 +62,7 @@ def from_torch_names(tensors: dict[str, np.ndarray]) -> Renamed:
             name = "decoder.bias"
         renamed.tensors[name] = tensors[original]
     _tie(renamed)
+    _zero_missing_biases(renamed)
     return renamed
 
 
@@ -93,21 +94,26 @@ def _strip_wrappers(names: list[str]) -> list[str]:
 
 def _refuse_unsupported(names: list[str]) -> None:
     for name in names:
-        m = RECURRENT.match(name)
-        if m and m.group("rev"):
-            raise WeightsError(
-                f"tensor {name!r} belongs to a bidirectional layer, which is not supported yet: "
-                "rnnviz shows one direction (train with bidirectional=False)"
-            )
-        if m and m.group("part") == "hr":
-            raise WeightsError(
-                f"tensor {name!r} is an LSTM projection (proj_size > 0), which is not supported yet"
-            )
         if "transformer" in name or name.startswith("pos_encoder."):
             raise WeightsError(
                 f"tensor {name!r} belongs to a Transformer, not a recurrent network: "
                 "rnnviz shows RNN, LSTM and GRU models"
             )
+
+
+def _zero_missing_biases(renamed: Renamed) -> None:
+    """A layer made with bias=False has no bias tensors: its biases are zeros (exactly what it computes)."""
+    t = renamed.tensors
+    filled = []
+    for name in [n for n in t if n.startswith("rnn.weight_ih_l")]:
+        suffix = name.removeprefix("rnn.weight_ih_")  # l0, l0_reverse
+        bias_ih, bias_hh = f"rnn.bias_ih_{suffix}", f"rnn.bias_hh_{suffix}"
+        if bias_ih not in t and bias_hh not in t and t[name].ndim == 2:
+            t[bias_ih] = np.zeros(t[name].shape[0], dtype=t[name].dtype)
+            t[bias_hh] = np.zeros(t[name].shape[0], dtype=t[name].dtype)
+            filled.append(suffix)
+    if filled:
+        renamed.notes.append("the recurrent layers have no biases (bias=False): zeros used")
 
 
 def _single(names: list[str], modules: set[str], kind: str) -> str | None:

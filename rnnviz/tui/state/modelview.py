@@ -146,4 +146,6 @@ class ModelView:
         parts.append(f"{self.units} units")
         if self.model.num_layers > 1:
             parts.append(f"layer {self.layer % self.model.num_layers + 1} of {self.model.num_layers}")
-        return " · ".join(parts)
+        if self.model.labels is not None:
+            parts.append(f"classifier of {len(self.model.labels)} classes")
+        return " · ".join(parts + self.model.assumptions)
