@@ -128,3 +128,14 @@ def test_wrong_number_of_labels_says_so():
     path = REAL / "sd_lstm_classifier.pt"
     with pytest.raises(rnnviz.WeightsError, match="3 labels for 4 classes"):
         rnnviz.load(path, vocab=vocab_of(path), labels=["a", "b", "c"])
+
+
+def test_span_says_in_one_line_that_it_needs_a_language_model(tmp_path, capsys):
+    from rnnviz.cli import main
+
+    path = REAL / "sd_lstm_classifier.pt"
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("\n".join(vocab_of(path)) + "\n", encoding="utf-8")
+    assert main(["span", str(path), "--vocab", str(vocab), "--n", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "this model is a classifier: give a language model" in err

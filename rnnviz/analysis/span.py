@@ -61,6 +61,11 @@ def bucket_label(bucket: tuple[int, int]) -> str:
 
 def _animal_sound_ids(model: Model) -> list[list[int]]:
     """Sound ids per animal in ANIMALS order; ValueError when the vocabulary lacks some animal's sounds."""
+    if model.head != "next-token":
+        raise InputError(
+            f"span measures next-word predictions, and this model is a {model.head}: "
+            "give a language model (a next-word head)"
+        )
     ids = sound_ids(model.vocab_index)
     missing = [animal for animal in ANIMALS if not ids[animal]]
     if missing:
