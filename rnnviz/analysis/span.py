@@ -11,7 +11,7 @@ corpora use seeds below 1000, so no measured sentence was seen in training.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -117,8 +117,10 @@ def span(
     seed: int = HELD_OUT_SEED,
     buckets: Sequence[tuple[int, int]] = DEFAULT_BUCKETS,
     name: str = "",
+    on_progress: Callable[[int], None] | None = None,
 ) -> SpanResult:
-    """Link accuracy per distance bucket on n_per_bucket fresh sentences each (bucket k: seed + k)."""
+    """Link accuracy per distance bucket on n_per_bucket fresh sentences each (bucket k: seed + k).
+    `on_progress(1)` is called after each bucket."""
     if n_per_bucket < 1:
         raise InputError(f"--n is {n_per_bucket}: give at least 1 sentence per bucket")
     correct, count = [], []
@@ -126,4 +128,6 @@ def span(
         sentences = generate_at_distance(tuple(bucket), n_per_bucket, seed + k)
         correct.append(int(linked(model, sentences).sum()))
         count.append(len(sentences))
+        if on_progress is not None:
+            on_progress(1)
     return SpanResult([tuple(b) for b in buckets], correct, count, name=name, cell=model.cell_name)

@@ -14,7 +14,7 @@ means separate on the fitting half (variance of the means over the mean variance
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -63,9 +63,14 @@ def _check_demo_vocabulary(model: Model) -> None:
 
 
 def states_at_it(
-    model: Model, sentences: Sequence[Sentence], layer: int = -1, state: str = "hidden"
+    model: Model,
+    sentences: Sequence[Sentence],
+    layer: int = -1,
+    state: str = "hidden",
+    on_progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """(N, H): the layer's state after each sentence's last "it" (sentences run padded in batches)."""
+    """(N, H): the layer's state after each sentence's last "it" (sentences run padded in batches);
+    `on_progress(k)` after each batch of k sentences."""
     if state not in ("hidden", "cell"):
         raise InputError(f"unknown state {state!r}: use hidden or cell")
     if state == "cell" and not model.spec.has_cell_state:
@@ -84,17 +89,23 @@ def states_at_it(
         run = model.forward(ids)[layer]
         values = run.h if state == "hidden" else run.c
         out[chunk] = values[[sentences[k].it_index for k in chunk], np.arange(len(chunk))]
+        if on_progress is not None:
+            on_progress(len(chunk))
     return out
 
 
 def score_units(
-    model: Model, sentences: Sequence[Sentence], layer: int = -1, state: str = "hidden"
+    model: Model,
+    sentences: Sequence[Sentence],
+    layer: int = -1,
+    state: str = "hidden",
+    on_progress: Callable[[int], None] | None = None,
 ) -> UnitScores:
     """Fit each unit's probe on the even-numbered sentences and test it on the odd-numbered ones."""
     if len(sentences) < 2:
         raise InputError("memory units need at least 2 sentences (one to fit, one to test)")
     _check_demo_vocabulary(model)
-    values = states_at_it(model, sentences, layer, state)
+    values = states_at_it(model, sentences, layer, state, on_progress)
     subjects = np.array([ANIMALS.index(s.subject) for s in sentences])
     fit, test = np.arange(0, len(sentences), 2), np.arange(1, len(sentences), 2)
     means = np.full((len(ANIMALS), values.shape[1]), np.nan)

@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 
-from rnnviz.analysis.span import CHANCE, span
+from rnnviz.analysis.span import CHANCE, DEFAULT_BUCKETS, span
 from rnnviz.cli.options import add_weights_options, weights_options
+from rnnviz.cli.progress import progress_bar
 from rnnviz.errors import InputError
 from rnnviz.training.corpus import HELD_OUT_SEED
 
@@ -30,7 +31,9 @@ def command(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise InputError(f"--n is {args.n}: give at least 1 sentence per bucket")
     models = [(name, load(name, **weights_options(args))) for name in args.weights]
-    results = [span(model, args.n, args.seed, name=name) for name, model in models]
+    buckets = len(DEFAULT_BUCKETS) * len(models)
+    with progress_bar("span", buckets, enabled=not args.json) as advance:
+        results = [span(model, args.n, args.seed, name=name, on_progress=advance) for name, model in models]
     if args.json:
         payload = {
             "chance": CHANCE,

@@ -6,6 +6,7 @@ import argparse
 
 from rnnviz.analysis.units import DEFAULT_N, EXAMPLE, UNITS_SEED, demo_sentences, score_units
 from rnnviz.cli.options import add_weights_options, weights_options
+from rnnviz.cli.progress import progress_bar
 from rnnviz.errors import InputError
 
 
@@ -31,6 +32,8 @@ def command(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise InputError(f"--top is {args.top}: give at least 1")
     model = load(args.weights, **weights_options(args))
-    scores = score_units(model, demo_sentences(args.n, args.seed), args.layer, args.state)
+    sentences = demo_sentences(args.n, args.seed)
+    with progress_bar("units", len(sentences)) as advance:
+        scores = score_units(model, sentences, args.layer, args.state, on_progress=advance)
     Console(highlight=False).print(units_table(model, scores, args.top, args.text, args.layer, args.state))
     return 0
