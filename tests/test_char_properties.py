@@ -81,7 +81,14 @@ def test_in_word_marks_letters_digits_and_underscores():
 
 
 def test_the_registry_names_and_describes_every_property():
-    assert set(PROPERTIES) == {"in_string", "in_comment", "in_word", "line_position", "indent_depth", "bracket_depth"}
+    assert set(PROPERTIES) == {
+        "in_string",
+        "in_comment",
+        "in_word",
+        "line_position",
+        "indent_depth",
+        "bracket_depth",
+    }
     for prop in PROPERTIES.values():
         assert prop.kind in (YES_NO, COUNT) and prop.description
         values = prop.compute("x = '1'  # c\n")
