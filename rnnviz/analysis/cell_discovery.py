@@ -134,19 +134,21 @@ def auc_scores(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     n = labels.size
     rows = np.arange(n)
     for begin in range(0, units, COLUMNS_PER_RANKING):
-        block = values[:, begin : begin + COLUMNS_PER_RANKING]
-        order = np.argsort(block, axis=0, kind="stable")
-        ordered = np.take_along_axis(block, order, axis=0)
+        block = np.ascontiguousarray(
+            values[:, begin : begin + COLUMNS_PER_RANKING].T
+        )  # (units, n): rows sort fast
+        order = np.argsort(block, axis=1)
+        ordered = np.take_along_axis(block, order, axis=1)
         # ties share the mean of the ranks they span: first index of the run .. last index of the run
         new_run = np.ones_like(ordered, dtype=bool)
-        new_run[1:] = ordered[1:] != ordered[:-1]
-        first = np.maximum.accumulate(np.where(new_run, rows[:, None], 0), axis=0)
+        new_run[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+        first = np.maximum.accumulate(np.where(new_run, rows, 0), axis=1)
         run_ends = np.ones_like(new_run)
-        run_ends[:-1] = new_run[1:]
-        last = np.flip(np.minimum.accumulate(np.flip(np.where(run_ends, rows[:, None], n), 0), axis=0), 0)
+        run_ends[:, :-1] = new_run[:, 1:]
+        last = np.minimum.accumulate(np.where(run_ends, rows, n)[:, ::-1], axis=1)[:, ::-1]
         ranks = (first + last) / 2 + 1  # 1-based average rank
-        positive_rank_sum = (ranks * labels[order]).sum(axis=0)
-        out[begin : begin + block.shape[1]] = (positive_rank_sum - positives * (positives + 1) / 2) / (
+        positive_rank_sum = (ranks * labels[order]).sum(axis=1)
+        out[begin : begin + block.shape[0]] = (positive_rank_sum - positives * (positives + 1) / 2) / (
             positives * negatives
         )
     return out
