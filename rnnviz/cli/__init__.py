@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("rnnviz.cli.train", "train a small model on a text file, one sentence per line"),
     "span": ("rnnviz.cli.span", "memory-span table: link accuracy at 'it' by distance"),
     "units": ("rnnviz.cli.units", "rank units by how well they remember the subject animal"),
+    "cells": ("rnnviz.cli.cells", "units that track properties of the text (quotes, indents…)"),
     "bench": ("rnnviz.bench", "speed figures, side by side with PyTorch when installed"),
     "tour": ("rnnviz.cli.tour", "a guided tour: why plain RNNs forget and gates remember"),
 }
