@@ -20,7 +20,6 @@ import numpy as np
 from rnnviz.core.cells import LayerWeights, run_layer
 from rnnviz.core.model import Model, softmax
 from rnnviz.core.trace import Trace
-from rnnviz.core.vocab import tokenize
 from rnnviz.errors import InputError
 
 
@@ -40,14 +39,19 @@ def counterfactual(
     """(trace of the sentence as given, trace with the word at `position` replaced by `new_word`)."""
     tokens, _ = model.encode(text)
     position = _position(position, len(tokens))
-    words = tokenize(new_word) if isinstance(new_word, str) else []
+    words = model.tokenizer_spec.split(new_word) if isinstance(new_word, str) else []
     if len(words) != 1:
-        raise InputError(f"new word {new_word!r} must be exactly one word, like 'dog'")
-    if not model.vocab_index.known(words[0]):
+        raise InputError(f"new word {new_word!r} must be exactly one {_unit(model)}, like 'dog'")
+    if not model.known(words[0]):
         raise InputError(f"{new_word!r} is not in the model's vocabulary: swap in a word the model knows")
     swapped = list(tokens)
     swapped[position] = words[0]
     return model.run(tokens), model.run(swapped)
+
+
+def _unit(model: Model) -> str:
+    """What one token is called under the model's tokenizer."""
+    return "character" if model.tokenizer == "chars" else "word"
 
 
 @dataclass

@@ -7,13 +7,22 @@ from typing import Any
 
 from rnnviz.core.cells import STORED_NAMES
 from rnnviz.core.model import HEADS
+from rnnviz.core.tokenizers import TOKENIZERS
 from rnnviz.text import printable
 
 
 def add_weights_options(parser: argparse.ArgumentParser) -> None:
     """The options of rnnviz.load, for every command that loads weights (`weights_options` reads them)."""
-    parser.add_argument("--vocab", help="vocabulary file (one token a line) for weights that carry none")
+    parser.add_argument(
+        "--vocab", help="vocabulary file (a JSON list, or one token a line) for weights that carry none"
+    )
     parser.add_argument("--cell", help=f"cell type when the file cannot tell: {', '.join(STORED_NAMES)}")
+    parser.add_argument(
+        "--tokenizer",
+        choices=tuple(TOKENIZERS),
+        help="how text is split into tokens (default: the file's metadata, else words): "
+        + "; ".join(f"{t.name}: {t.description}" for t in TOKENIZERS.values()),
+    )
     parser.add_argument(
         "--head",
         choices=HEADS,
@@ -26,7 +35,7 @@ def add_weights_options(parser: argparse.ArgumentParser) -> None:
 
 def weights_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of rnnviz.load that the command line gave (see add_weights_options)."""
-    return {name: getattr(args, name, None) for name in ("vocab", "cell", "head", "labels")}
+    return {name: getattr(args, name, None) for name in ("vocab", "cell", "tokenizer", "head", "labels")}
 
 
 def add_text_options(parser: argparse.ArgumentParser, default: str) -> None:

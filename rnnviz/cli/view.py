@@ -32,7 +32,13 @@ def command(args: argparse.Namespace) -> int:
 
         source = load(args.weights, **weights_options(args))
     app = make_app(
-        source, args.text, compare=args.compare, vocab=args.vocab, cell=args.cell, layer=args.layer
+        source,
+        args.text,
+        compare=args.compare,
+        vocab=args.vocab,
+        cell=args.cell,
+        tokenizer=args.tokenizer,
+        layer=args.layer,
     )
     app.run()
     return app.return_code if app.return_code is not None else 0
@@ -55,6 +61,7 @@ def _print_static(args: argparse.Namespace) -> int:
         cell=args.cell,
         head=args.head,
         labels=args.labels,
+        tokenizer=args.tokenizer,
         layer=args.layer,
         svg=None,
         html=None,

@@ -19,8 +19,9 @@ from rnnviz.core.cells import (
     cells_with_gate_count,
     run_stack,
 )
+from rnnviz.core.tokenizers import DEFAULT_TOKENIZER, Tokenizer, tokenizer_named
 from rnnviz.core.trace import Trace
-from rnnviz.core.vocab import Vocab, split_text
+from rnnviz.core.vocab import Vocab
 from rnnviz.errors import InputError, WeightsError
 
 HEADS = ("next-token", "classifier")  # what the decoder predicts after each token
@@ -64,8 +65,10 @@ class Model:
         metadata: Mapping[str, str] | None = None,
         head: str = "next-token",
         labels: Sequence[str] | None = None,
+        tokenizer: str = DEFAULT_TOKENIZER,
     ):
         self.cell, self.nonlinearity = parse_cell(cell)
+        self.tokenizer_spec: Tokenizer = tokenizer_named(tokenizer)
         if head not in HEADS:
             raise InputError(f"unknown head {head!r}: use one of {', '.join(HEADS)}")
         self.head = head
@@ -97,6 +100,11 @@ class Model:
     @property
     def vocab(self) -> list[str]:
         return self.vocab_index.tokens
+
+    @property
+    def tokenizer(self) -> str:
+        """How typed text is split: "words", "whitespace" or "chars" (see core/tokenizers.py)."""
+        return self.tokenizer_spec.name
 
     @property
     def cell_name(self) -> str:
@@ -142,14 +150,26 @@ class Model:
     def __repr__(self) -> str:
         return (
             f"Model(cell={self.cell_name}, layers={self.num_layers}, embedding={self.embedding_size}, "
-            f"hidden={self.hidden_size}, vocab={len(self.vocab)}, dtype={self.dtype.name})"
+            f"hidden={self.hidden_size}, vocab={len(self.vocab)}, tokenizer={self.tokenizer}, "
+            f"dtype={self.dtype.name})"
         )
 
     # -- running -------------------------------------------------------------------------------
+    def split(self, text: str | Sequence[str]) -> list[str]:
+        """A string split by the model's tokenizer, or a list taken as the tokens; InputError if none."""
+        tokens = self.tokenizer_spec.split(text) if isinstance(text, str) else [str(t) for t in text]
+        if not tokens:
+            raise InputError("the sentence is empty: type at least one word")
+        return tokens
+
+    def known(self, token: str) -> bool:
+        """Whether a token has an id of its own (not `<unk>`) under the model's tokenizer."""
+        return self.tokenizer_spec.lookup(self.vocab_index, token) is not None
+
     def encode(self, text: str | Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Tokens as typed and their ids; ValueError for an empty text."""
-        tokens = split_text(text)
-        return tokens, self.vocab_index.encode(tokens)
+        tokens = self.split(text)
+        return tokens, self.tokenizer_spec.encode(self.vocab_index, tokens)
 
     def forward(self, inputs: np.ndarray) -> list[LayerRun]:
         """Run the stacked layers over inputs: ids (T, B) or embeddings (T, B, E)."""

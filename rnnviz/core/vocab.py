@@ -1,9 +1,9 @@
-"""Vocabulary and tokenizer: words and punctuation, lowercased when the vocabulary is."""
+"""Vocabulary: token ↔ id. How text is split and looked up is the model's tokenizer (tokenizers.py)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -53,12 +53,13 @@ class Vocab:
                 return found
         return self.index.get(token.lower())
 
-    def encode(self, tokens: Sequence[str]) -> np.ndarray:
-        """Ids of tokens; unknown ones get the id of `<unk>`."""
+    def encode(self, tokens: Sequence[str], lookup: Callable[[str], int | None] | None = None) -> np.ndarray:
+        """Ids of tokens (by `lookup`, default the rule above); unknown ones get the id of `<unk>`."""
+        find = lookup or self.lookup
         ids = np.empty(len(tokens), dtype=np.int64)
         missing: list[str] = []
         for k, tok in enumerate(tokens):
-            found = self.lookup(tok)
+            found = find(tok)
             if found is None:
                 if self.unk_id is None:
                     missing.append(tok)

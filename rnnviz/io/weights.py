@@ -1,22 +1,26 @@
 """Load and save models. Nothing here ever executes code from a file (no pickle).
 
 Native format: safetensors with the tensor names of PyTorch's `word_language_model` example and
-metadata `cell` (rnn_tanh | rnn_relu | lstm | gru) and `vocab` (a JSON list of tokens). Also read:
-`.npz` (native, PyTorch-style or Keras-path names), Keras `.keras` files and PyTorch `.pt` state dicts
-(see rnnviz/formats/). The vocabulary comes from `vocab=`, else the file, else a sibling text file:
-`<name>.vocab.txt` next to `<name>.<ext>`, then `vocab.txt` in the same folder (one token a line).
+metadata `cell` (rnn_tanh | rnn_relu | lstm | gru), `vocab` (a JSON list of tokens) and `tokenizer`
+(words | whitespace | chars). Also read: `.npz` (native, PyTorch-style or Keras-path names), Keras
+`.keras` files and PyTorch `.pt` state dicts (see rnnviz/formats/). The vocabulary comes from `vocab=`,
+else the file, else a sibling file: `<name>.vocab.json` or `<name>.vocab.txt` next to `<name>.<ext>`,
+then `vocab.json` or `vocab.txt` in the same folder. A vocabulary file is a JSON list of strings (which
+can hold any token, a newline or a space too) or plain text with one token a line.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from rnnviz.core.model import Model
+from rnnviz.core.tokenizers import DEFAULT_TOKENIZER, TOKENIZERS, tokenizer_named
 from rnnviz.errors import WeightsError
 from rnnviz.io.atomic import write_atomic
 from rnnviz.io.files import regular_file
@@ -55,6 +59,7 @@ def save(
     if model.labels is not None:
         meta["labels"] = json.dumps(model.labels, ensure_ascii=False)
     meta.pop("assumed", None)  # said when the model was read; the saved file states its cell
+    meta["tokenizer"] = model.tokenizer
     tensors = {name: np.ascontiguousarray(value) for name, value in model.weights.items()}
     write_atomic(path, to_bytes(tensors, metadata=meta), force=force, inputs=inputs)
 
@@ -72,15 +77,21 @@ def load(
     cell: str | None = None,
     dtype: str = "float32",
     *,
+    tokenizer: str | None = None,
     head: str | None = None,
     labels: VocabSource | None = None,
 ) -> Model:
     """Load a model: "rnn", "lstm", "gru" for the bundled demos, or a weights file of any supported format.
 
+    tokenizer: "words", "whitespace" or "chars" (default: the file's metadata, else "words");
     head: "next-token" or "classifier" (default: the file's metadata, else a classifier when the decoder
     has fewer rows than the vocabulary); labels: class names (a list or a file, as for vocab)."""
+    if tokenizer is not None:
+        tokenizer_named(tokenizer)  # a bad name is refused before the file is read
     weights = read(resolve_path(path))
-    return build_model(weights, vocab=vocab, cell=cell, dtype=dtype, head=head, labels=labels)
+    return build_model(
+        weights, vocab=vocab, cell=cell, dtype=dtype, tokenizer=tokenizer, head=head, labels=labels
+    )
 
 
 def build_model(
@@ -89,29 +100,47 @@ def build_model(
     cell: str | None = None,
     dtype: str = "float32",
     *,
+    tokenizer: str | None = None,
     head: str | None = None,
     labels: VocabSource | None = None,
 ) -> Model:
-    """A validated Model from a read file, a vocabulary and a cell type (arguments win over the file)."""
+    """A validated Model from a read file, a vocabulary, a cell type and a tokenizer (arguments win)."""
     path = weights.path
-    tokens, vocab_from = find_vocab(weights, vocab)
+    tokenizer = tokenizer_named(tokenizer).name if tokenizer is not None else file_tokenizer(weights)
+    found_vocab = find_vocab_file(weights, vocab)
+    tokens, vocab_from = found_vocab.tokens, found_vocab.source
     cell_name = cell or weights.cell
     if cell_name is None:
         raise WeightsError(
             f"{path}: the file does not say its cell type and its shapes do not tell; "
             "pass cell= / --cell (rnn_tanh, rnn_relu, lstm, gru)"
         )
-    meta = {k: v for k, v in weights.found.metadata.items() if k not in ("vocab", "cell", "head", "labels")}
+    meta = {
+        k: v
+        for k, v in weights.found.metadata.items()
+        if k not in ("vocab", "cell", "tokenizer", "head", "labels")
+    }
     if cell is None and weights.cell_source == "shapes" and cell_name == "rnn_tanh":
         meta["assumed"] = "tanh assumed (the file does not say): --cell rnn_relu if it was relu"
     head_name = head or weights.found.metadata.get("head") or implied_head(weights.tensors, len(tokens))
     class_names = _labels(weights, labels) if head_name == "classifier" else None
     try:
         return Model(
-            weights.tensors, cell_name, tokens, dtype=dtype, metadata=meta, head=head_name, labels=class_names
+            weights.tensors,
+            cell_name,
+            tokens,
+            dtype=dtype,
+            metadata=meta,
+            head=head_name,
+            labels=class_names,
+            tokenizer=tokenizer,
         )
     except WeightsError as err:
-        where = f" (vocabulary from {vocab_from})" if "vocabulary has" in str(err) else ""
+        where = ""
+        if "vocabulary has" in str(err):
+            where = f" (vocabulary from {vocab_from})"
+            if found_vocab.lines is not None and found_vocab.lines.suspect:
+                where += "; " + found_vocab.lines.explain()
         raise WeightsError(f"{path}: {err}{where}") from None
 
 
@@ -141,31 +170,92 @@ def _labels(weights: WeightsFile, labels: VocabSource | None) -> list[str] | Non
     return names
 
 
+def file_tokenizer(weights: WeightsFile) -> str:
+    """The tokenizer the file's metadata names, else the default; WeightsError for an unknown name."""
+    name = weights.found.metadata.get("tokenizer")
+    if name is None:
+        return DEFAULT_TOKENIZER
+    if name not in TOKENIZERS:
+        raise WeightsError(
+            f"{weights.path}: the file's metadata names the tokenizer {name!r}, which rnnviz does not know: "
+            f"pass tokenizer= / --tokenizer ({', '.join(TOKENIZERS)})"
+        )
+    return name
+
+
+@dataclass
+class VocabLines:
+    """How a one-token-a-line file was read: the clue when its count does not match the model."""
+
+    path: Path
+    lines: int
+    blank: int  # lines that are empty once a trailing \r is removed
+    carriage: int  # lines that ended in \r
+
+    @property
+    def suspect(self) -> bool:
+        return bool(self.blank or self.carriage)
+
+    def explain(self) -> str:
+        return (
+            f"the vocabulary file has {self.lines:,} lines, {self.blank:,} of them blank and "
+            f"{self.carriage:,} with \\r; a token that is itself a newline or space can't be written one per "
+            f"line: use a JSON list, {json_name(self.path)}"
+        )
+
+
+@dataclass
+class FoundVocab:
+    tokens: list[str]
+    source: str  # "vocab=", "the file's metadata", or the vocabulary file's path
+    lines: VocabLines | None = None  # for a one-token-a-line file
+
+
 def find_vocab(weights: WeightsFile, vocab: VocabSource | None) -> tuple[list[str], str]:
     """The tokens and where they came from: the argument, the file's metadata, or a sibling file."""
-    if vocab is not None:
-        tokens, source = read_vocab(vocab), "vocab=" if not isinstance(vocab, (str, Path)) else str(vocab)
+    found = find_vocab_file(weights, vocab)
+    return found.tokens, found.source
+
+
+def find_vocab_file(weights: WeightsFile, vocab: VocabSource | None) -> FoundVocab:
+    """The tokens, where they came from and, for a one-token-a-line file, how its lines were read."""
+    if isinstance(vocab, (str, Path)):
+        found = _read_vocab_file(Path(vocab))
+    elif vocab is not None:
+        found = FoundVocab(read_vocab(vocab), "vocab=")
     elif "vocab" in weights.found.metadata:
-        tokens, source = _metadata_vocab(weights), "the file's metadata"
-        check_unique(tokens, f"{weights.path}: the vocabulary in the file's metadata", "position")
+        found = FoundVocab(_metadata_vocab(weights), "the file's metadata")
+        check_unique(found.tokens, f"{weights.path}: the vocabulary in the file's metadata", "position")
     elif (sibling := sibling_vocab(weights.path)) is not None:
-        tokens, source = read_vocab(sibling), str(sibling)
+        found = _read_vocab_file(sibling)
     else:
+        stem = weights.path.stem
         raise WeightsError(
-            f"{weights.path}: the file has no vocabulary: pass vocab=FILE / --vocab FILE (one token a line), "
-            f"or put it next to the weights as {weights.path.stem}.vocab.txt or vocab.txt"
+            f"{weights.path}: the file has no vocabulary: pass vocab=FILE / --vocab FILE (a JSON list, "
+            f"or one token a line), or put it next to the weights as {stem}.vocab.json, "
+            f"{stem}.vocab.txt or vocab.txt"
         )
-    if not tokens:
-        raise WeightsError(f"{weights.path}: the vocabulary from {source} is empty; give one token a line")
-    return tokens, source
+    if not found.tokens:
+        raise WeightsError(f"{weights.path}: the vocabulary from {found.source} is empty; give its tokens")
+    return found
 
 
 def sibling_vocab(path: Path) -> Path | None:
-    """`<name>.vocab.txt` beside `<name>.<ext>`, else `vocab.txt` in the same folder."""
-    for candidate in (path.with_name(f"{path.stem}.vocab.txt"), path.with_name("vocab.txt")):
+    """`<name>.vocab.json` or `<name>.vocab.txt` beside `<name>.<ext>`, else `vocab.json` or `vocab.txt`."""
+    names = (f"{path.stem}.vocab.json", f"{path.stem}.vocab.txt", "vocab.json", "vocab.txt")
+    for candidate in (path.with_name(name) for name in names):
         if candidate.is_file():
             return candidate
     return None
+
+
+def json_name(path: Path) -> str:
+    """The name a JSON vocabulary beside `path` would have (found by the sibling rule)."""
+    name = path.name
+    for text_suffix in (".vocab.txt", ".txt"):
+        if name.endswith(text_suffix):
+            return name.removesuffix(text_suffix) + text_suffix.replace(".txt", ".json")
+    return f"{name}.vocab.json"
 
 
 def _metadata_vocab(weights: WeightsFile) -> list[str]:
@@ -181,25 +271,57 @@ def _metadata_vocab(weights: WeightsFile) -> list[str]:
 
 
 def read_vocab(source: VocabSource) -> list[str]:
-    """A vocabulary from a list, or from a text file with one token a line."""
+    """A vocabulary from a list, or from a file: a JSON list of strings, or one token a line."""
     if isinstance(source, (str, Path)):
-        p = Path(source)
-        try:
-            regular_file(p, WeightsError)
-        except WeightsError as err:
-            reason = str(err).removeprefix(f"{p}: ")
-            raise WeightsError(f"{p}: cannot read the vocabulary file ({reason})") from None
-        try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise WeightsError(f"{p}: cannot read the vocabulary file ({err.__class__.__name__})") from None
-        tokens = [line.rstrip("\r") for line in text.split("\n")]
-        if tokens and tokens[-1] == "":
-            tokens.pop()
-        check_unique(tokens, f"{p}: the vocabulary", "line", first=1)
-        return tokens
+        return _read_vocab_file(Path(source)).tokens
     tokens = [str(t) for t in source]
     check_unique(tokens, "the vocabulary", "position")
+    return tokens
+
+
+def _read_vocab_file(p: Path) -> FoundVocab:
+    try:
+        regular_file(p, WeightsError)
+    except WeightsError as err:
+        reason = str(err).removeprefix(f"{p}: ")
+        raise WeightsError(f"{p}: cannot read the vocabulary file ({reason})") from None
+    try:
+        text = p.read_bytes().decode("utf-8-sig")  # bytes: no newline translation hides a \r
+    except (OSError, UnicodeDecodeError) as err:
+        raise WeightsError(f"{p}: cannot read the vocabulary file ({err.__class__.__name__})") from None
+    if p.name.lower().endswith(".json") or text.lstrip().startswith("["):
+        tokens = _json_vocab(p, text)
+        check_unique(tokens, f"{p}: the vocabulary", "position")
+        return FoundVocab(tokens, str(p))
+    raw = text.split("\n")
+    if raw and raw[-1] == "":
+        raw.pop()  # the newline that ends the last line
+    tokens = [line.removesuffix("\r") for line in raw]
+    lines = VocabLines(
+        p, len(raw), sum(1 for t in tokens if t == ""), sum(line.endswith("\r") for line in raw)
+    )
+    try:
+        check_unique(tokens, f"{p}: the vocabulary", "line", first=1)
+    except WeightsError as err:
+        if lines.suspect:  # a blank line twice is a newline token written one per line, most likely
+            raise WeightsError(f"{err}; {lines.explain()}") from None
+        raise
+    return FoundVocab(tokens, str(p), lines)
+
+
+def _json_vocab(p: Path, text: str) -> list[str]:
+    try:
+        tokens = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as err:
+        where = f" (line {err.lineno}, column {err.colno})" if isinstance(err, json.JSONDecodeError) else ""
+        raise WeightsError(
+            f"{p}: the vocabulary file is not valid JSON{where}: "
+            "give a JSON list of strings, or one token a line"
+        ) from None
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise WeightsError(
+            f'{p}: the vocabulary file holds JSON but not a list of strings: give ["tok", ...]'
+        )
     return tokens
 
 

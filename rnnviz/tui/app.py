@@ -141,6 +141,7 @@ class RnnvizApp(MemoryActions, App[int]):
         size: tuple[int, int] | None = None,
         vocab: str | None = None,
         cell: str | None = None,
+        tokenizer: str | None = None,
     ):
         super().__init__()
         self.views = views
@@ -151,6 +152,7 @@ class RnnvizApp(MemoryActions, App[int]):
         self.headless_size = size or DEFAULT_SIZE
         self.vocab_source = vocab
         self.cell_source = cell
+        self.tokenizer_source = tokenizer
         self.layer = views[0].layer
         self.words_sync = ScrollSync("x")
         self.dialog_open = False
@@ -365,7 +367,10 @@ class RnnvizApp(MemoryActions, App[int]):
             else:
                 bundled = str(source).lower() in BUNDLED
                 self._models[label] = load_source(
-                    source, None if bundled else self.vocab_source, None if bundled else self.cell_source
+                    source,
+                    None if bundled else self.vocab_source,
+                    None if bundled else self.cell_source,
+                    None if bundled else self.tokenizer_source,
                 )
         return label, self._models[label]
 
@@ -424,6 +429,7 @@ def make_app(
     *,
     vocab: str | None = None,
     cell: str | None = None,
+    tokenizer: str | None = None,
     layer: int = -1,
 ) -> RnnvizApp:
     """The app on a model (a bundled name, a weights path or a Model) and a sentence.
@@ -433,12 +439,14 @@ def make_app(
     that second model; `size` is the terminal size for headless runs (run_test, screenshots).
     """
     words = text if isinstance(text, str) else " ".join(str(t) for t in text)
-    model = load_source(model_or_name, vocab=vocab, cell=cell)
+    model = load_source(model_or_name, vocab=vocab, cell=cell, tokenizer=tokenizer)
     first = model_label(model_or_name)
     views = [ModelView.run(first, model, text, layer=layer)]
     if compare is not None:
-        second = load_source(compare, vocab=vocab, cell=cell)
+        second = load_source(compare, vocab=vocab, cell=cell, tokenizer=tokenizer)
         views.append(ModelView.run(model_label(compare), second, text))
     lineup: list[Source] = [model_or_name]
     lineup += [name for name in BUNDLED if name != first]
-    return RnnvizApp(views, words, lineup, compare_with=compare, size=size, vocab=vocab, cell=cell)
+    return RnnvizApp(
+        views, words, lineup, compare_with=compare, size=size, vocab=vocab, cell=cell, tokenizer=tokenizer
+    )

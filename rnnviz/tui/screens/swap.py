@@ -31,7 +31,6 @@ from rnnviz.analysis.counterfactual import (
 )
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
-from rnnviz.core.vocab import tokenize
 from rnnviz.render.colors import state_scale
 from rnnviz.render.glyphs import SPARKS
 from rnnviz.tui.screens.edit import CheckedInputScreen
@@ -49,10 +48,10 @@ BAR_CELLS = 24  # widest probability bar
 
 def swap_problem(model: Model, word: str) -> str | None:
     """Why `word` cannot replace a word of the sentence (one line), or None."""
-    words = tokenize(word)
+    words = model.tokenizer_spec.split(word)  # split as the model splits the sentence
     if len(words) != 1:
         return f"type exactly one word, like 'dog' (got {len(words)})"
-    if not model.vocab_index.known(words[0]):
+    if not model.known(words[0]):
         return f"'{visible(words[0])}' is not in the model's vocabulary: type a word the model knows"
     return None
 
@@ -140,7 +139,7 @@ class SwapDialog(CheckedInputScreen):
             )
 
     def result_of(self, text: str) -> str:
-        return tokenize(text)[0]  # the check has made sure it is one known word
+        return text  # one known token (checked); counterfactual splits it as the model does
 
 
 class SwapPredictions(TextLines):

@@ -44,11 +44,16 @@ def model_label(source: str | Path | Model) -> str:
     return text.lower() if text.lower() in BUNDLED else Path(text).name
 
 
-def load_source(source: str | Path | Model, vocab: str | None = None, cell: str | None = None) -> Model:
+def load_source(
+    source: str | Path | Model,
+    vocab: str | None = None,
+    cell: str | None = None,
+    tokenizer: str | None = None,
+) -> Model:
     """A Model from a bundled name, a weights path, or a Model given as is."""
     if isinstance(source, Model):
         return source
-    return load(source, vocab=vocab, cell=cell)
+    return load(source, vocab=vocab, cell=cell, tokenizer=tokenizer)
 
 
 def check_text(text: str | Sequence[str]) -> str | None:
@@ -139,7 +144,7 @@ class ModelView:
         return state_scale(self.gates["preactivation"]) if "preactivation" in self.gates else 1.0
 
     def describe(self) -> str:
-        """One line: name, cell, sizes."""
+        """One line: name, cell, sizes, and how the text was split (the edit dialog splits the same way)."""
         parts = [self.name]
         if self.name not in (self.model.cell, self.model.cell_name):
             parts.append(self.model.cell_name)
@@ -148,4 +153,5 @@ class ModelView:
             parts.append(f"layer {self.layer % self.model.num_layers + 1} of {self.model.num_layers}")
         if self.model.labels is not None:
             parts.append(f"classifier of {len(self.model.labels)} classes")
+        parts.append(f"tokenizer {self.model.tokenizer}")
         return " · ".join(parts + self.model.assumptions)
