@@ -132,3 +132,57 @@ def test_counterfactual_splits_the_new_word_as_the_model_does():
     assert after.tokens == ["a", " ", "a"] and not np.array_equal(before.hidden, after.hidden)
     with pytest.raises(InputError, match="exactly one character"):
         rnnviz.counterfactual(model, "a b", 2, "ab")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["render", "lstm", "--text", "the cat ."],
+        ["units", "lstm"],
+        ["span", "lstm"],
+        ["lstm", "--text", "the cat ."],  # the viewer, without a terminal: the static picture
+    ],
+)
+def test_tokenizer_option_reaches_load(argv, monkeypatch, capsys):
+    import rnnviz.io.weights as weights
+    from rnnviz.cli import main
+
+    asked: list[str | None] = []
+
+    def spy(path, *args, tokenizer=None, **kwargs):
+        asked.append(tokenizer)
+        raise InputError("stop here")
+
+    monkeypatch.setattr(weights, "load", spy)
+    assert main([*argv, "--tokenizer", "whitespace"]) == 2
+    assert asked == ["whitespace"] and "stop here" in capsys.readouterr().err
+
+
+def test_render_splits_the_text_with_the_chosen_tokenizer(tmp_path, capsys):
+    from rnnviz.cli import main
+
+    path = tmp_path / "m.safetensors"
+    rnnviz.save(model_with(["<unk>", "the", "U.S.", "."], "words"), path)
+    assert main(["render", str(path), "--text", "the U.S.", "--tokenizer", "whitespace", "--at", "1"]) == 0
+    assert main(["render", str(path), "--text", "the U.S.", "--at", "4"]) == 0  # words: the U . S .
+    with pytest.raises(SystemExit):
+        main(["render", str(path), "--tokenizer", "bpe"])
+    assert "invalid choice: 'bpe'" in capsys.readouterr().err
+
+
+def test_inspect_shows_the_tokenizer(tmp_path, capsys):
+    from rnnviz.cli import main
+
+    path = tmp_path / "m.safetensors"
+    rnnviz.save(model_with(["<unk>", "the", "U.S.", "."], "whitespace"), path)
+    assert main(["inspect", str(path)]) == 0
+    assert "tokenizer whitespace" in capsys.readouterr().out
+
+
+def test_viewer_title_names_the_tokenizer_and_reruns_split_by_it():
+    from rnnviz.tui.state.modelview import ModelView
+
+    model = model_with(["<unk>", "the", "U.S.", "."], "whitespace")
+    view = ModelView.run("m.safetensors", model, "the U.S. .")
+    assert view.tokens == ["the", "U.S.", "."] and view.trace.ids.tolist() == [1, 2, 3]
+    assert view.describe().endswith("· tokenizer whitespace")

@@ -25,6 +25,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "cells": ("rnnviz.cli.cells", "units that track properties of the text (quotes, indents…)"),
     "bench": ("rnnviz.bench", "speed figures, side by side with PyTorch when installed"),
     "tour": ("rnnviz.cli.tour", "a guided tour: why plain RNNs forget and gates remember"),
+    "convert": (
+        "rnnviz.cli.convert",
+        "any readable weights → native safetensors (written whole or not at all)",
+    ),
 }
 TUI_MODULE = "rnnviz.cli.view"
 

@@ -16,7 +16,7 @@ from rnnviz.core.model import parse_cell, structure_problems
 from rnnviz.errors import WeightsError
 from rnnviz.io.formats.found import Found
 from rnnviz.io.formats.reader import WeightsFile, interpret, read_found
-from rnnviz.io.weights import find_vocab, implied_head, resolve_path
+from rnnviz.io.weights import file_tokenizer, find_vocab, implied_head, resolve_path
 from rnnviz.text import printable
 
 
@@ -28,6 +28,7 @@ class Inspection:
     cell: str | None = None
     vocab_size: int | None = None
     vocab_from: str = ""
+    tokenizer: str = ""
     problems: list[str] = field(default_factory=list)
 
 
@@ -37,12 +38,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    report = inspect_file(args.weights, vocab=args.vocab, cell=args.cell)
+    report = inspect_file(args.weights, vocab=args.vocab, cell=args.cell, tokenizer=args.tokenizer)
     Console(highlight=False).print(render(report))
     return 2 if report.problems else 0
 
 
-def inspect_file(path: str | Path, vocab: str | Path | None = None, cell: str | None = None) -> Inspection:
+def inspect_file(
+    path: str | Path, vocab: str | Path | None = None, cell: str | None = None, tokenizer: str | None = None
+) -> Inspection:
     """Read a file as far as it goes and collect every problem; WeightsError only if nothing is readable."""
     resolved = resolve_path(path)
     found, layers = read_found(resolved)
@@ -53,6 +56,10 @@ def inspect_file(path: str | Path, vocab: str | Path | None = None, cell: str | 
         report.problems.append(_without_path(err, resolved))
         return report
     report.cell = cell or report.weights.cell
+    try:
+        report.tokenizer = tokenizer or file_tokenizer(report.weights)
+    except WeightsError as err:
+        report.problems.append(_without_path(err, resolved))
     try:
         tokens, report.vocab_from = find_vocab(report.weights, vocab)
         report.vocab_size = len(tokens)
@@ -143,6 +150,7 @@ def architecture(report: Inspection) -> Text:
             if report.vocab_size
             else "none",
         ),
+        ("tokenizer", report.tokenizer or "?"),
     ]
     text = Text("architecture  ", style="bold")
     text.append("  ".join(f"{key} {value}" for key, value in facts))

@@ -32,7 +32,7 @@ from rnnviz.tui.memory_actions import MemoryActions
 from rnnviz.tui.screens.edit import EditScreen
 from rnnviz.tui.screens.help import HelpScreen
 from rnnviz.tui.screens.tour import open_tour
-from rnnviz.tui.state.modelview import ModelView, check_text, load_source, model_label
+from rnnviz.tui.state.modelview import ModelView, check_text, describe_views, load_source, model_label
 from rnnviz.tui.state.sorting import SORT_MODES, SortMode
 from rnnviz.tui.story import cycle_flow, cycle_saturation
 from rnnviz.tui.widgets.footer import KeysFooter
@@ -238,7 +238,7 @@ class RnnvizApp(MemoryActions, App[int]):
         self.state_changed.publish(self)
 
     def _update_title(self) -> None:
-        names = " vs ".join(visible(v.describe()) for v in self.views)
+        names = visible(describe_views(self.views))
         self.sub_title = f"{names} · sort: {self.sort_mode.name}"  # the terminal window's title
         self._title_bar.show(self.sub_title)
 

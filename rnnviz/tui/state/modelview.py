@@ -143,8 +143,8 @@ class ModelView:
     def _preactivation_scale(self) -> float:
         return state_scale(self.gates["preactivation"]) if "preactivation" in self.gates else 1.0
 
-    def describe(self) -> str:
-        """One line: name, cell, sizes, and how the text was split (the edit dialog splits the same way)."""
+    def describe(self, tokenizer: bool = True) -> str:
+        """One line: name, cell, sizes and (with `tokenizer`) how its text is split."""
         parts = [self.name]
         if self.name not in (self.model.cell, self.model.cell_name):
             parts.append(self.model.cell_name)
@@ -153,5 +153,14 @@ class ModelView:
             parts.append(f"layer {self.layer % self.model.num_layers + 1} of {self.model.num_layers}")
         if self.model.labels is not None:
             parts.append(f"classifier of {len(self.model.labels)} classes")
-        parts.append(f"tokenizer {self.model.tokenizer}")
+        if tokenizer:
+            parts.append(f"tokenizer {self.model.tokenizer}")
         return " · ".join(parts + self.model.assumptions)
+
+
+def describe_views(views: Sequence[ModelView]) -> str:
+    """The title bar's models: each described, the tokenizer said once when they all share it."""
+    shared = {view.model.tokenizer for view in views}
+    if len(shared) != 1:
+        return " vs ".join(view.describe() for view in views)
+    return " vs ".join(view.describe(tokenizer=False) for view in views) + f" · tokenizer {shared.pop()}"
