@@ -92,7 +92,7 @@ def test_a_pytorch_state_dict_defaults_to_the_whitespace_tokenizer(tmp_path, cap
     out = tmp_path / "lm.safetensors"
     assert main(["convert", str(source), str(out)]) == 0
     line = capsys.readouterr().out
-    assert "tokenizer whitespace)" in line and "default for PyTorch checkpoints, --tokenizer" in line
+    assert "tokenizer whitespace)" in line and "the default for PyTorch checkpoints (--tokenizer" in line
     assert rnnviz.load(out).tokenizer == "whitespace"
     assert main(["convert", str(source), str(out), "--force", "--tokenizer", "words"]) == 0
     assert "default" not in capsys.readouterr().out and rnnviz.load(out).tokenizer == "words"

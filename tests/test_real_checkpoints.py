@@ -60,7 +60,11 @@ def check(path: Path, cell: str, head: str, dtype: str, tolerance: float) -> Non
     model = rnnviz.load(path, vocab=vocab_of(path), dtype=dtype)
     expected = expected_of(path)
     assert (model.cell_name, model.head) == (cell, head)
-    trace = model.run([str(t) for t in expected["tokens"]])
+    tokens = [str(t) for t in expected["tokens"]]
+    # The text as a user types it, one string: the model's own tokenizer must give the same tokens.
+    text = "".join(tokens) if model.tokenizer == "chars" else " ".join(tokens)
+    trace = model.run(text)
+    assert trace.tokens == tokens
     np.testing.assert_allclose(trace.probs, expected["probs"], rtol=0, atol=tolerance)
     np.testing.assert_allclose(trace.hidden[-1], expected["hidden_top"], rtol=0, atol=tolerance)
     if "hidden" in expected and expected["hidden"].shape == trace.hidden.shape:

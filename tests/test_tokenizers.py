@@ -186,3 +186,20 @@ def test_viewer_title_names_the_tokenizer_and_reruns_split_by_it():
     view = ModelView.run("m.safetensors", model, "the U.S. .")
     assert view.tokens == ["the", "U.S.", "."] and view.trace.ids.tolist() == [1, 2, 3]
     assert view.describe().endswith("· tokenizer whitespace")
+
+
+def test_a_vocabulary_of_single_characters_reads_characters():
+    """char-rnn and min-char-rnn files carry no tokenizer: their vocabulary says it."""
+    import json
+    from pathlib import Path
+
+    real = Path(__file__).parent / "fixtures" / "real"
+    for name in ("charrnn_gru.pt", "minchar.npz"):
+        vocab = json.loads((real / name).with_suffix(".vocab.json").read_text(encoding="utf-8"))
+        model = rnnviz.load(real / name, vocab=vocab)
+        assert model.tokenizer == "chars", name
+    wlm = real / "wlm_lstm.pt"
+    assert (
+        rnnviz.load(wlm, vocab=json.loads(wlm.with_suffix(".vocab.json").read_text())).tokenizer
+        == "whitespace"
+    )

@@ -11,12 +11,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rnnviz.cli.options import add_weights_options
+from rnnviz.cli.options import add_weights_options, weights_options
 from rnnviz.core.model import DTYPES, Model
-from rnnviz.errors import WeightsError
 from rnnviz.text import printable
-
-TORCH_TOKENIZER = "whitespace"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,36 +31,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def command(args: argparse.Namespace) -> int:
     from rnnviz.io.atomic import check_target
-    from rnnviz.io.weights import load, resolve_path, save
+    from rnnviz.io.weights import load, save
 
     inputs = [p for p in (args.input, args.vocab) if p]
     check_target(args.output, force=args.force, inputs=inputs)  # before reading a large file
-    tokenizer, defaulted = args.tokenizer, False
-    if tokenizer is None and is_torch_file(resolve_path(args.input)):
-        tokenizer, defaulted = TORCH_TOKENIZER, True
-    model = load(args.input, vocab=args.vocab, cell=args.cell, dtype=args.dtype, tokenizer=tokenizer)
+    model = load(args.input, dtype=args.dtype, **weights_options(args))
+    implied = model.metadata.get("tokenizer_implied", "")
     save(model, args.output, {"converted_from": Path(args.input).name}, force=args.force, inputs=inputs)
-    print(printable(summary(args.output, model, defaulted)))
+    print(printable(summary(args.output, model, implied)))
     return 0
 
 
-def is_torch_file(path: Path) -> bool:
-    """Whether a file is a torch.save checkpoint (False when unreadable: loading it says why)."""
-    from rnnviz.io.formats.sniff import sniff
-
-    try:
-        return path.is_file() and sniff(path) == "torch"
-    except (WeightsError, OSError):
-        return False
-
-
-def summary(output: str, model: Model, tokenizer_defaulted: bool) -> str:
+def summary(output: str, model: Model, tokenizer_implied: str = "") -> str:
     """The one line the command prints: what was written, and how its text will be split."""
     layers = f"{model.num_layers} layer{'s' if model.num_layers != 1 else ''}"
     line = (
         f"wrote {output} ({model.cell_name}, {layers}, {model.hidden_size} units, "
         f"{len(model.vocab):,} tokens, tokenizer {model.tokenizer})"
     )
-    if tokenizer_defaulted:
-        line += f"; {TORCH_TOKENIZER} is the default for PyTorch checkpoints, --tokenizer to choose another"
+    if tokenizer_implied:
+        line += f"; tokenizer {model.tokenizer}: {tokenizer_implied} (--tokenizer to choose another)"
     return line

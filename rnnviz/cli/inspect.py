@@ -56,13 +56,14 @@ def inspect_file(
         report.problems.append(_without_path(err, resolved))
         return report
     report.cell = cell or report.weights.cell
-    try:
-        report.tokenizer = tokenizer or file_tokenizer(report.weights)
-    except WeightsError as err:
-        report.problems.append(_without_path(err, resolved))
+    tokens: list[str] = []
     try:
         tokens, report.vocab_from = find_vocab(report.weights, vocab)
         report.vocab_size = len(tokens)
+    except WeightsError as err:
+        report.problems.append(_without_path(err, resolved))
+    try:
+        report.tokenizer = tokenizer or file_tokenizer(report.weights, tokens)[0]
     except WeightsError as err:
         report.problems.append(_without_path(err, resolved))
     if report.cell is None:

@@ -58,7 +58,8 @@ def save(
     meta["head"] = model.head
     if model.labels is not None:
         meta["labels"] = json.dumps(model.labels, ensure_ascii=False)
-    meta.pop("assumed", None)  # said when the model was read; the saved file states its cell
+    meta.pop("assumed", None)
+    meta.pop("tokenizer_implied", None)  # said when the model was read; the saved file states its cell
     meta["tokenizer"] = model.tokenizer
     tensors = {name: np.ascontiguousarray(value) for name, value in model.weights.items()}
     write_atomic(path, to_bytes(tensors, metadata=meta), force=force, inputs=inputs)
@@ -106,9 +107,13 @@ def build_model(
 ) -> Model:
     """A validated Model from a read file, a vocabulary, a cell type and a tokenizer (arguments win)."""
     path = weights.path
-    tokenizer = tokenizer_named(tokenizer).name if tokenizer is not None else file_tokenizer(weights)
     found_vocab = find_vocab_file(weights, vocab)
     tokens, vocab_from = found_vocab.tokens, found_vocab.source
+    implied = ""
+    if tokenizer is not None:
+        tokenizer = tokenizer_named(tokenizer).name
+    else:
+        tokenizer, implied = file_tokenizer(weights, tokens)
     cell_name = cell or weights.cell
     if cell_name is None:
         raise WeightsError(
@@ -120,6 +125,8 @@ def build_model(
         for k, v in weights.found.metadata.items()
         if k not in ("vocab", "cell", "tokenizer", "head", "labels")
     }
+    if implied:
+        meta["tokenizer_implied"] = implied
     if cell is None and weights.cell_source == "shapes" and cell_name == "rnn_tanh":
         meta["assumed"] = "tanh assumed (the file does not say): --cell rnn_relu if it was relu"
     head_name = head or weights.found.metadata.get("head") or implied_head(weights.tensors, len(tokens))
@@ -170,17 +177,30 @@ def _labels(weights: WeightsFile, labels: VocabSource | None) -> list[str] | Non
     return names
 
 
-def file_tokenizer(weights: WeightsFile) -> str:
-    """The tokenizer the file's metadata names, else the default; WeightsError for an unknown name."""
+def file_tokenizer(weights: WeightsFile, tokens: Sequence[str] = ()) -> tuple[str, str]:
+    """The tokenizer the file's metadata names, else the one its vocabulary and format imply, with why
+    it was implied ("" when the file named it); WeightsError for an unknown name."""
     name = weights.found.metadata.get("tokenizer")
     if name is None:
-        return DEFAULT_TOKENIZER
+        return implied_tokenizer(weights.found.format, tokens)
     if name not in TOKENIZERS:
         raise WeightsError(
             f"{weights.path}: the file's metadata names the tokenizer {name!r}, which rnnviz does not know: "
             f"pass tokenizer= / --tokenizer ({', '.join(TOKENIZERS)})"
         )
-    return name
+    return name, ""
+
+
+def implied_tokenizer(file_format: str, tokens: Sequence[str]) -> tuple[str, str]:
+    """A vocabulary of single characters reads characters (char-rnn, min-char-rnn, keras-io's char
+    LSTM); a PyTorch checkpoint reads whitespace-split tokens (word_language_model's corpus is
+    pre-tokenized); anything else, words."""
+    words = [t for t in tokens if not (t.startswith("<") and t.endswith(">"))]
+    if len(words) >= 10 and sum(len(t) == 1 for t in words) >= 0.95 * len(words):
+        return "chars", "its vocabulary is single characters"
+    if file_format.startswith("PyTorch"):
+        return "whitespace", "the default for PyTorch checkpoints"
+    return DEFAULT_TOKENIZER, ""
 
 
 @dataclass
