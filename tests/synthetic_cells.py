@@ -77,7 +77,7 @@ def synthetic_weights(vocab: list[str], seed: int = 0) -> dict[str, np.ndarray]:
 
 def synthetic_model(text: str, seed: int = 0) -> Model:
     vocab = synthetic_vocab(text)
-    return Model(synthetic_weights(vocab, seed), "lstm", vocab, metadata={"tokenizer": "chars"})
+    return Model(synthetic_weights(vocab, seed), "lstm", vocab, tokenizer="chars")
 
 
 def synthetic_source(lines: int = 400, seed: int = 1) -> str:

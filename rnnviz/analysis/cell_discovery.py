@@ -106,12 +106,10 @@ def collect_states(
 def encode_characters(model: Model, text: str | Sequence[str]) -> np.ndarray:
     """Ids of every character of `text` (each character a token), or InputError for a model that does
     not read characters."""
-    tokenizer = getattr(model, "tokenizer", None) or model.metadata.get("tokenizer")
-    if tokenizer not in (None, "chars"):
-        raise InputError(f"this model reads {tokenizer}, not characters: cells needs a character-level model")
-    if tokenizer is None and sum(len(tok) == 1 for tok in model.vocab) < len(model.vocab) / 2:
+    if model.tokenizer != "chars":
         raise InputError(
-            "this model's vocabulary is not single characters: cells needs a character-level model"
+            f"this model reads {model.tokenizer}, not characters: cells needs a character-level model "
+            "(--tokenizer chars if it is one)"
         )
     tokens = list(text)
     if not tokens:
