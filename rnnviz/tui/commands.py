@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-
-
-class HasPaletteActions(Protocol):
-    def palette_actions(self) -> list[tuple[str, str, str]]:
-        """(title, help, action string) for each action."""
-        ...
 
 
 class ActionCommands(Provider):
