@@ -14,11 +14,13 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.command import CommandListItem, SimpleProvider
 from textual.containers import Vertical
 from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.signal import Signal
+from textual.theme import ThemeProvider
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
@@ -27,7 +29,7 @@ from rnnviz.errors import RnnvizError, first_line
 from rnnviz.io.weights import BUNDLED
 from rnnviz.training.corpus import DEMO_SENTENCE
 from rnnviz.tui.collector import QuietCollector
-from rnnviz.tui.commands import ActionCommands
+from rnnviz.tui.commands import ActionCommands, OncePalette
 from rnnviz.tui.memory_actions import MemoryActions
 from rnnviz.tui.screens.edit import EditScreen
 from rnnviz.tui.screens.help import HelpScreen
@@ -161,6 +163,7 @@ class RnnvizApp(MemoryActions, App[int]):
         # Published after every change of cursor, unit, order or views: panels outside this module follow it.
         self.state_changed: Signal[RnnvizApp] = Signal(self, "state-changed")
         self.init_memory_actions()
+        self.crashed = False  # an unhandled exception ended the app
         self.collector = QuietCollector()
 
     # -- composition -------------------------------------------------------------------------
@@ -355,6 +358,31 @@ class RnnvizApp(MemoryActions, App[int]):
 
     def palette_actions(self) -> list[tuple[str, str, str]]:
         return [(a.title, a.help, a.action) for a in ACTIONS]
+
+    def action_command_palette(self) -> None:
+        """ctrl+p: as App's, with a palette that survives two quick enters (see OncePalette)."""
+        if self.use_command_palette and not OncePalette.is_open(self):
+            self.push_screen(OncePalette(id="--command-palette"))
+
+    def search_themes(self) -> None:
+        """The palette's "Change theme": as App's, in a palette that closes once."""
+        self.push_screen(OncePalette(providers=[ThemeProvider], placeholder="Search for themes…"))
+
+    def search_commands(self, commands: Sequence[CommandListItem], placeholder: str = "Search for commands…"):
+        """As App's, in a palette that closes once."""
+        provider = SimpleProvider(self.screen, commands)
+        return self.push_screen(OncePalette(providers=[provider], placeholder=placeholder))
+
+    # -- ending ------------------------------------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        self.crashed = True
+        super()._handle_exception(error)
+
+    def exit(self, result: int | None = None, return_code: int = 0, message=None) -> None:
+        """As App.exit, but an exit asked for after a crash (a quit queued behind it) keeps the crash's
+        status: Textual returns normally from run() after an unhandled exception, and the return code
+        is all that tells the shell."""
+        super().exit(result, max(return_code, 1) if self.crashed else return_code, message)
 
     # -- running models ----------------------------------------------------------------------
     def _model(self, source: Source) -> tuple[str, Model]:
