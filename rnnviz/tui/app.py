@@ -7,6 +7,7 @@ the cursor or the view.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from rnnviz.io.weights import BUNDLED
 from rnnviz.training.corpus import DEMO_SENTENCE
 from rnnviz.tui.collector import QuietCollector
 from rnnviz.tui.commands import ActionCommands, OncePalette
+from rnnviz.tui.ending import AbandoningExecutor, SignalExit
 from rnnviz.tui.latest import Latest
 from rnnviz.tui.memory_actions import MemoryActions
 from rnnviz.tui.screens.edit import EditScreen
@@ -164,6 +166,7 @@ class RnnvizApp(App[int]):
         self.memory = MemoryActions(self)  # links, swap, silencing, the "by memory" order
         self._story: StoryStrip | None = None  # the flow and saturation panels, mounted on first use
         self.crashed = False  # an unhandled exception ended the app
+        self._signals = SignalExit(lambda code: self.exit(None, code))
         self.collector = QuietCollector()
 
     # -- composition -------------------------------------------------------------------------
@@ -187,7 +190,13 @@ class RnnvizApp(App[int]):
         self._all_panels = panels  # kept: a DOM query on every keypress costs more than the drawing
         return panels
 
+    def on_load(self) -> None:
+        # Workers' threads are never waited for when the app ends (see rnnviz.tui.ending).
+        asyncio.get_running_loop().set_default_executor(AbandoningExecutor(max_workers=1))
+
     def on_mount(self) -> None:
+        if not self.is_headless:
+            self._signals.install()
         self.query_one(SentenceBar).show(self.tokens, self.cursor)
         self._update_title()
         self.publish_state()
@@ -197,6 +206,7 @@ class RnnvizApp(App[int]):
 
     def on_unmount(self) -> None:
         self.collector.release()
+        self._signals.uninstall()
 
     def run_test(self, *, size: tuple[int, int] | None = None, **kwargs):  # type: ignore[override]
         """As App.run_test, at the size given to make_app unless told otherwise."""
