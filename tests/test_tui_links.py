@@ -95,15 +95,15 @@ def test_l_cycles_the_methods_and_each_changes_the_row():
         await go_to(pilot, LAST_IT)
         methods = methods_for(app.view.model)
         assert methods == ("occlusion", "integrated", "gradient", "retention")
-        seen, rows = [app.links_method], [app.sentence_bar.links_row]
+        seen, rows = [app.memory.links_method], [app.sentence_bar.links_row]
         for _ in methods:
             await press(pilot, "l")
-            seen.append(app.links_method)
+            seen.append(app.memory.links_method)
             rows.append(app.sentence_bar.links_row)
-            assert app.panels[0].links_panel.method == app.links_method
-            assert str(app.panels[0].links_panel.border_subtitle).startswith(app.links_method)
-            assert app.links_method in str(app.sentence_bar.border_subtitle)
-            assert np.allclose(rows[-1], direct_row(app, app.links_method), atol=1e-5)
+            assert app.panels[0].links_panel.method == app.memory.links_method
+            assert str(app.panels[0].links_panel.border_subtitle).startswith(app.memory.links_method)
+            assert app.memory.links_method in str(app.sentence_bar.border_subtitle)
+            assert np.allclose(rows[-1], direct_row(app, app.memory.links_method), atol=1e-5)
         assert seen == [*methods, methods[0]]
         for before, after in zip(rows[:-2], rows[1:-1], strict=True):
             assert not np.allclose(before, after, atol=1e-3), "every method gives its own row"
@@ -119,15 +119,15 @@ def test_l_skips_retention_for_a_model_without_forget_gates_and_switching_models
         seen = []
         for _ in range(3):
             await press(pilot, "l")
-            seen.append(app.links_method)
+            seen.append(app.memory.links_method)
         assert seen == ["integrated", "gradient", "occlusion"]
         while app.view.model.cell != "lstm":
             await press(pilot, "m")
         await press(pilot, "l", "l", "l")
-        assert app.links_method == "retention"
+        assert app.memory.links_method == "retention"
         while app.view.model.cell == "lstm":  # on to a model without retention
             await press(pilot, "m")
-        assert app.links_method == "occlusion"
+        assert app.memory.links_method == "occlusion"
         assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
 
     drive(make_app("rnn"), scenario)
@@ -173,11 +173,11 @@ def test_a_quick_row_is_computed_on_the_keypress_and_cached(monkeypatch):
         await go_to(pilot, 3)
         assert threads and all(t is threading.main_thread() for t in threads)
         assert app.panels[0].links_panel.row is app.sentence_bar.links_row  # never "computing…"
-        computed = app.link_cache.computed
+        computed = app.memory.link_cache.computed
         await press(pilot, "right")
-        assert app.link_cache.computed == computed + 1
+        assert app.memory.link_cache.computed == computed + 1
         await press(pilot, "left")  # back to a word already computed: no new row
-        assert app.link_cache.computed == computed + 1
+        assert app.memory.link_cache.computed == computed + 1
         assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
 
     drive(make_app("lstm"), scenario)
@@ -186,17 +186,17 @@ def test_a_quick_row_is_computed_on_the_keypress_and_cached(monkeypatch):
 def test_a_costly_row_runs_in_a_worker_thread_and_is_cached(monkeypatch):
     threads = spy_threads(monkeypatch)
     app = make_app("lstm")
-    app.instant_row, app.links_rest = 0.0, 1.01  # every row counts as costly
+    app.memory.instant_row, app.memory.links_rest = 0.0, 1.01  # every row counts as costly
 
     async def scenario(pilot):
         app = pilot.app
         await go_to(pilot, 3)
         assert threads and all(t is not threading.main_thread() for t in threads)
-        computed = app.link_cache.computed
+        computed = app.memory.link_cache.computed
         await press(pilot, "right")
-        assert app.link_cache.computed == computed + 1
+        assert app.memory.link_cache.computed == computed + 1
         await press(pilot, "left")
-        assert app.link_cache.computed == computed + 1
+        assert app.memory.link_cache.computed == computed + 1
         assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
 
     drive(app, scenario)
@@ -226,7 +226,7 @@ def test_compare_mode_shows_links_of_both_models_and_tints_by_the_first():
         assert np.allclose(second.row, direct_row(app, "occlusion", 1), atol=1e-6)
         assert app.sentence_bar.links_row is first.row
         await press(pilot, "l", "l", "l")  # retention: the LSTM has it, the RNN does not
-        assert app.links_method == "retention"
+        assert app.memory.links_method == "retention"
         assert isinstance(first.row, np.ndarray)
         assert isinstance(second.row, str) and "LSTM" in second.row
 
@@ -287,7 +287,7 @@ def test_a_costly_row_looks_back_only_as_far_as_the_budget_allows_and_says_so():
         app = pilot.app
         await go_to(pilot, last_it)
         view = app.panels[0].view
-        assert link_window(view.model, "occlusion", app.links_budget) == 20
+        assert link_window(view.model, "occlusion", app.memory.links_budget) == 20
         row = app.sentence_bar.links_row
         expected = link_rows(view.model, view.trace, [last_it], "occlusion", window=20)[0]
         assert np.allclose(row, expected, atol=1e-6)
@@ -297,7 +297,7 @@ def test_a_costly_row_looks_back_only_as_far_as_the_budget_allows_and_says_so():
         assert "words" not in str(app.panels[0].links_panel.border_subtitle)
 
     model = load(bundled_path("lstm"))
-    app.links_budget = row_cost(model, "occlusion", 20.5)  # 20 words of occlusion fit, 21 do not
+    app.memory.links_budget = row_cost(model, "occlusion", 20.5)  # 20 words of occlusion fit, 21 do not
     drive(app, scenario)
 
 
@@ -306,14 +306,17 @@ def test_costly_rows_wait_until_the_cursor_rests_and_skip_the_words_passed():
 
     async def scenario(pilot):
         app = pilot.app
-        computed = app.link_cache.computed
+        computed = app.memory.link_cache.computed
         await hold_key(app, "right", 6)  # 50 ms apart: without the rest, each word's row would be computed
         await settle(pilot)
         assert app.cursor == 6
-        assert app.link_cache.computed == computed + 1  # only the word the cursor rested on
+        assert app.memory.link_cache.computed == computed + 1  # only the word the cursor rested on
         assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
 
-    app.instant_row, app.links_rest = 0.0, 1.0  # every row counts as costly; a burst is well within 1 s
+    app.memory.instant_row, app.memory.links_rest = (
+        0.0,
+        1.0,
+    )  # every row counts as costly; a burst is well within 1 s
     drive(app, scenario)
 
 
@@ -333,14 +336,14 @@ def test_coming_back_to_a_computed_word_drops_the_row_still_waiting_for_rest():
     async def scenario(pilot):
         app = pilot.app
         await go_to(pilot, 3)  # its row is computed (the cursor rested on it)
-        computed = app.link_cache.computed
+        computed = app.memory.link_cache.computed
         send_key(app, "right")  # word 4 waits for the cursor to rest...
         await asyncio.sleep(0.05)
         send_key(app, "left")  # ...but the cursor is back on word 3 before that
         await settle(pilot)
         assert app.cursor == 3
-        assert app.link_cache.computed == computed  # word 4's row was never computed
+        assert app.memory.link_cache.computed == computed  # word 4's row was never computed
         assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
 
-    app.instant_row, app.links_rest = 0.0, 0.5
+    app.memory.instant_row, app.memory.links_rest = 0.0, 0.5
     drive(app, scenario)

@@ -77,6 +77,9 @@ class Terminal:
                 return os.waitstatus_to_exitcode(status)
         return None
 
+    def kill_with(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
     def kill(self) -> None:
         try:
             os.kill(self.pid, signal.SIGKILL)

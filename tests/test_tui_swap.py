@@ -120,7 +120,7 @@ def test_silencing_a_unit_changes_the_predictions_from_the_cursor_on_and_a_secon
         panel: AblationPanel = app.panels[0].ablation_panel
         assert not panel.display
         await press(pilot, "a")
-        ablation = app.ablation
+        ablation = app.memory.ablation
         assert ablation is not None and ablation.units == (1,) and ablation.start == 2
         assert panel.display and "unit 1" in str(panel.border_title)
         silenced = ablation.silenced
@@ -138,7 +138,7 @@ def test_silencing_a_unit_changes_the_predictions_from_the_cursor_on_and_a_secon
         lines = [strip.text for strip in panel.strips(panel.size.width)]
         assert f"{rows[0][1]:.3f} → {rows[0][2]:.3f}" in "\n".join(lines)
         await press(pilot, "a")  # second press: restored
-        assert app.ablation is None and not panel.display
+        assert app.memory.ablation is None and not panel.display
 
     drive(make_app("gru"), scenario)
 
@@ -149,13 +149,13 @@ def test_more_units_and_escape():
         await press(pilot, "right")  # from "cat" on
         await press(pilot, "A")
         await press(pilot, "down", "A", "down", "A")
-        assert app.ablation.units == (0, 1, 2) and app.ablation.start == 1
+        assert app.memory.ablation.units == (0, 1, 2) and app.memory.ablation.start == 1
         await press(pilot, "A")  # unit 2 again: taken out
-        assert app.ablation.units == (0, 1)
+        assert app.memory.ablation.units == (0, 1)
         direct = counterfactual.ablate(app.view.model, DEMO_SENTENCE, [0, 1], 1)
-        assert np.allclose(app.ablation.silenced.probs, direct.probs, atol=1e-6)
+        assert np.allclose(app.memory.ablation.silenced.probs, direct.probs, atol=1e-6)
         await press(pilot, "escape")
-        assert app.ablation is None and not app.panels[0].ablation_panel.display
+        assert app.memory.ablation is None and not app.panels[0].ablation_panel.display
 
     drive(make_app("lstm"), scenario)
 
@@ -173,10 +173,10 @@ def test_silencing_the_memory_units_from_the_subject_on_makes_the_gru_forget_the
         # A quarter of the 64 units: the retrained GRU spreads the subject over more units than 8.
         for _ in range(16):
             await press(pilot, "A", "down")
-        assert set(app.ablation.units) == {int(u) for u in order[:16]}
+        assert set(app.memory.ablation.units) == {int(u) for u in order[:16]}
         vocab = app.view.model.vocab
         before = sound_share(app.view.trace.probs[LAST_IT], vocab, CAT_SOUNDS)
-        after = sound_share(app.ablation.silenced.probs[LAST_IT], vocab, CAT_SOUNDS)
+        after = sound_share(app.memory.ablation.silenced.probs[LAST_IT], vocab, CAT_SOUNDS)
         assert after < before / 2
 
     drive(make_app("gru"), scenario)
@@ -186,9 +186,9 @@ def test_a_new_model_clears_the_silencing():
     async def scenario(pilot):
         app = pilot.app
         await press(pilot, "right", "a")
-        assert app.ablation is not None
+        assert app.memory.ablation is not None
         await press(pilot, "m")
-        assert app.ablation is None and not app.panels[0].ablation_panel.display
+        assert app.memory.ablation is None and not app.panels[0].ablation_panel.display
 
     drive(make_app("lstm"), scenario)
 

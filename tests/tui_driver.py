@@ -23,9 +23,17 @@ def drive(app: RnnvizApp, scenario: Callable[..., Awaitable[None]], size=(120, 4
 
 
 async def settle(pilot) -> None:
-    """Let workers (model runs, links, rankings, flow) finish and their results reach the screen."""
+    """Let workers (model runs, links, rankings, flow) finish and their results reach the screen,
+    including rows that wait for the cursor to rest (a timer, not a worker)."""
+    app = pilot.app
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    for _ in range(1_000):  # a bound, so a bug that never settles fails instead of hanging
+        if not app.busy:
+            break
+        await asyncio.sleep(0.01)
+        await app.workers.wait_for_complete()
         await pilot.pause()
 
 

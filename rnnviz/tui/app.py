@@ -7,6 +7,7 @@ the cursor or the view.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +15,12 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.command import CommandListItem, SimpleProvider
 from textual.containers import Vertical
 from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import ModalScreen
-from textual.signal import Signal
+from textual.theme import ThemeProvider
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
@@ -27,14 +29,17 @@ from rnnviz.errors import RnnvizError, first_line
 from rnnviz.io.weights import BUNDLED
 from rnnviz.training.corpus import DEMO_SENTENCE
 from rnnviz.tui.collector import QuietCollector
-from rnnviz.tui.commands import ActionCommands
+from rnnviz.tui.commands import ActionCommands, OncePalette
+from rnnviz.tui.ending import AbandoningExecutor, SignalExit
+from rnnviz.tui.latest import Latest
 from rnnviz.tui.memory_actions import MemoryActions
 from rnnviz.tui.screens.edit import EditScreen
 from rnnviz.tui.screens.help import HelpScreen
 from rnnviz.tui.screens.tour import open_tour
 from rnnviz.tui.state.modelview import ModelView, check_text, describe_views, load_source, model_label
 from rnnviz.tui.state.sorting import SORT_MODES, SortMode
-from rnnviz.tui.story import cycle_flow, cycle_saturation
+from rnnviz.tui.state.viewstate import ViewState
+from rnnviz.tui.story import StoryStrip, mount_strip
 from rnnviz.tui.widgets.footer import KeysFooter
 from rnnviz.tui.widgets.heatmap import StateHeatmap
 from rnnviz.tui.widgets.legend import Legend
@@ -119,7 +124,7 @@ def partner_for(source: Source) -> str:
     return "lstm" if cell == "rnn" else "rnn"
 
 
-class RnnvizApp(MemoryActions, App[int]):
+class RnnvizApp(App[int]):
     """Step through a sentence and watch a recurrent network's memory."""
 
     CSS_PATH = "app.tcss"
@@ -160,9 +165,10 @@ class RnnvizApp(MemoryActions, App[int]):
         self._title_bar = TitleBar(id="title")
         self._all_panels: list[ModelPanel] = []
         self._models: dict[str, Model] = {view.name: view.model for view in views}
-        # Published after every change of cursor, unit, order or views: panels outside this module follow it.
-        self.state_changed: Signal[RnnvizApp] = Signal(self, "state-changed")
-        self.init_memory_actions()
+        self.memory = MemoryActions(self)  # links, swap, silencing, the "by memory" order
+        self._story: StoryStrip | None = None  # the flow and saturation panels, mounted on first use
+        self.crashed = False  # an unhandled exception ended the app
+        self._signals = SignalExit(lambda code: self.exit(None, code))
         self.collector = QuietCollector()
 
     # -- composition -------------------------------------------------------------------------
@@ -186,16 +192,23 @@ class RnnvizApp(MemoryActions, App[int]):
         self._all_panels = panels  # kept: a DOM query on every keypress costs more than the drawing
         return panels
 
+    def on_load(self) -> None:
+        # Workers' threads are never waited for when the app ends (see rnnviz.tui.ending).
+        asyncio.get_running_loop().set_default_executor(AbandoningExecutor(max_workers=1))
+
     def on_mount(self) -> None:
+        if not self.is_headless:
+            self._signals.install()
         self.query_one(SentenceBar).show(self.tokens, self.cursor)
         self._update_title()
-        self._push_state()
+        self.publish_state()
         self._check_size(self.size.width, self.size.height)
         self.query_one(".hidden", StateHeatmap).focus()
         self.call_after_refresh(self.collector.engage)  # after the first frame: it freezes what is drawn
 
     def on_unmount(self) -> None:
         self.collector.release()
+        self._signals.uninstall()
 
     def run_test(self, *, size: tuple[int, int] | None = None, **kwargs):  # type: ignore[override]
         """As App.run_test, at the size given to make_app unless told otherwise."""
@@ -231,11 +244,29 @@ class RnnvizApp(MemoryActions, App[int]):
         """The order the heatmaps list units in, for a view (default: the first)."""
         return self.sort_mode.order(view or self.view, min(self.cursor, (view or self.view).steps - 1))
 
-    def _push_state(self) -> None:
+    @property
+    def view_state(self) -> ViewState:
+        """What is on screen, for the panels that follow it (the story strip)."""
+        return ViewState(tuple(self.views), self.text, self.cursor, self.selected_unit)
+
+    @property
+    def busy(self) -> bool:
+        """Slow work asked for and not on screen yet (tests wait for it to settle)."""
+        story = self._story
+        strip_busy = story is not None and (story.flow.latest.busy or story.saturation.latest.busy)
+        return self.memory.waiting or strip_busy
+
+    def publish_state(self) -> None:
+        """Bring every panel up to date with the cursor, selected unit, unit order and views."""
         for panel in self.panels:
             panel.update(self.cursor, self.unit_order(panel.view), self.selected_unit)
-        self.memory_state_changed()
-        self.state_changed.publish(self)
+        self.memory.state_changed()
+        if self._story is not None:
+            self._story.follow(self.view_state)
+
+    def on_latest_done(self, message: Latest.Done) -> None:
+        """A worker's result (links, swap, silencing, ranking): its Latest hands on the newest."""
+        message.latest.finish(message)
 
     def _update_title(self) -> None:
         names = visible(describe_views(self.views))
@@ -244,14 +275,14 @@ class RnnvizApp(MemoryActions, App[int]):
 
     def watch_cursor(self) -> None:
         self.sentence_bar.cursor = self.cursor
-        self._push_state()
+        self.publish_state()
 
     def watch_selected_unit(self) -> None:
-        self._push_state()
+        self.publish_state()
 
     def watch_sort_index(self) -> None:
         self._update_title()
-        self._push_state()
+        self.publish_state()
 
     def on_state_heatmap_cell_clicked(self, message: StateHeatmap.CellClicked) -> None:
         if message.step is not None:
@@ -296,11 +327,33 @@ class RnnvizApp(MemoryActions, App[int]):
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORT_MODES)
 
+    def _story_strip(self) -> StoryStrip:
+        if self._story is None:
+            self._story = mount_strip(self.query_one("#main"), self.view_state)
+        return self._story
+
     def action_flow(self) -> None:
-        cycle_flow(self)
+        """`g`: gradient flow off → models on screen → rnn, lstm and gru → off."""
+        self._story_strip().cycle("flow")
 
     def action_saturation(self) -> None:
-        cycle_saturation(self)
+        """`G`: gate saturation off → over the sentence → over the demo corpus → off."""
+        self._story_strip().cycle("saturation")
+
+    def action_links_method(self) -> None:
+        self.memory.next_method()
+
+    def action_swap(self) -> None:
+        self.memory.swap()
+
+    def action_ablate(self) -> None:
+        self.memory.ablate()
+
+    def action_ablate_add(self) -> None:
+        self.memory.ablate_add()
+
+    def action_restore(self) -> None:
+        self.memory.restore()
 
     def action_tour(self) -> None:
         open_tour(self)
@@ -358,6 +411,31 @@ class RnnvizApp(MemoryActions, App[int]):
     def palette_actions(self) -> list[tuple[str, str, str]]:
         return [(a.title, a.help, a.action) for a in ACTIONS]
 
+    def action_command_palette(self) -> None:
+        """ctrl+p: as App's, with a palette that survives two quick enters (see OncePalette)."""
+        if self.use_command_palette and not OncePalette.is_open(self):
+            self.push_screen(OncePalette(id="--command-palette"))
+
+    def search_themes(self) -> None:
+        """The palette's "Change theme": as App's, in a palette that closes once."""
+        self.push_screen(OncePalette(providers=[ThemeProvider], placeholder="Search for themes…"))
+
+    def search_commands(self, commands: Sequence[CommandListItem], placeholder: str = "Search for commands…"):
+        """As App's, in a palette that closes once."""
+        provider = SimpleProvider(self.screen, commands)
+        return self.push_screen(OncePalette(providers=[provider], placeholder=placeholder))
+
+    # -- ending ------------------------------------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        self.crashed = True
+        super()._handle_exception(error)
+
+    def exit(self, result: int | None = None, return_code: int = 0, message=None) -> None:
+        """As App.exit, but an exit asked for after a crash (a quit queued behind it) keeps the crash's
+        status: Textual returns normally from run() after an unhandled exception, and the return code
+        is all that tells the shell."""
+        super().exit(result, max(return_code, 1) if self.crashed else return_code, message)
+
     # -- running models ----------------------------------------------------------------------
     def _model(self, source: Source) -> tuple[str, Model]:
         label = model_label(source)
@@ -406,7 +484,7 @@ class RnnvizApp(MemoryActions, App[int]):
             second.display = compare
         self.sentence_bar.show(self.tokens, self.cursor)
         self._update_title()
-        self._push_state()
+        self.publish_state()
         focused = self.focused
         if focused is None or not all(node.display for node in focused.ancestors_with_self):
             self.query_one(".hidden", StateHeatmap).focus()

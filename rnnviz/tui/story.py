@@ -7,9 +7,10 @@ need and the flow plot the rest.
 
 from __future__ import annotations
 
-from textual.app import App
 from textual.containers import Horizontal
+from textual.widget import Widget
 
+from rnnviz.tui.state.viewstate import ViewState
 from rnnviz.tui.widgets.flow_panel import FlowWatcher
 from rnnviz.tui.widgets.saturation_panel import SaturationPanel
 
@@ -25,8 +26,9 @@ class StoryStrip(Horizontal):
     }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, state: ViewState) -> None:
         super().__init__(id=STRIP_ID)
+        self.state = state
         self.flow = FlowWatcher(classes="story-flow")
         self.saturation = SaturationPanel(classes="story-saturation")
         self.flow.display = False
@@ -36,6 +38,21 @@ class StoryStrip(Horizontal):
         yield self.flow
         yield self.saturation
 
+    def follow(self, state: ViewState) -> None:
+        """The app's new view state: the panels that are on bring themselves up to date."""
+        self.state = state
+        self.flow.follow(state)
+        self.saturation.follow(state)
+
+    def cycle(self, which: str) -> None:
+        """`g` (which="flow") or `G` (which="saturation"): the panel's next mode."""
+        self.call_after_refresh(self._cycle, which)  # a strip mounted just now is laid out first
+
+    def _cycle(self, which: str) -> None:
+        panel = self.flow if which == "flow" else self.saturation
+        panel.cycle(self.state)
+        self.relayout()
+
     def relayout(self) -> None:
         """Show the strip while a panel is on; beside the flow plot, the scatters keep their width."""
         self.display = self.flow.mode != 0 or self.saturation.mode != 0
@@ -43,31 +60,9 @@ class StoryStrip(Horizontal):
         self.saturation.styles.width = max(self.saturation.widest, 40) if both else "1fr"
 
 
-def story_strip(app: App) -> StoryStrip:
-    """The app's strip, mounted above the legend on first use."""
-    found = app.query(f"#{STRIP_ID}")
-    if found:
-        return found.first(StoryStrip)
-    strip = StoryStrip()
-    main = app.query_one("#main")
+def mount_strip(main: Widget, state: ViewState) -> StoryStrip:
+    """A new strip, mounted in `main` above its legend."""
+    strip = StoryStrip(state)
     anchor = main.query("Legend")
     main.mount(strip, before=anchor.first() if anchor else None)
     return strip
-
-
-def cycle_flow(app: App) -> None:
-    """`g`: gradient flow off → models on screen → rnn, lstm and gru → off."""
-    strip = story_strip(app)
-    strip.call_after_refresh(_cycle, strip, "flow")
-
-
-def cycle_saturation(app: App) -> None:
-    """`G`: gate saturation off → over the sentence → over the demo corpus → off."""
-    strip = story_strip(app)
-    strip.call_after_refresh(_cycle, strip, "saturation")
-
-
-def _cycle(strip: StoryStrip, which: str) -> None:
-    panel = strip.flow if which == "flow" else strip.saturation
-    panel.cycle()
-    strip.relayout()

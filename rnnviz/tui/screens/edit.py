@@ -7,25 +7,25 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
+from rnnviz.tui.screens.dialog import Dialog
 
 PREFILL_LIMIT = 5_000  # longer texts are not copied into the input line: typing in it would crawl
 
 
-class CheckedInputScreen(ModalScreen[str | None]):
+class CheckedInputScreen(Dialog[str | None]):
     """A one-line dialog whose text is checked before it closes; returns the result, or None.
 
     `check(text)` says in one line why a text cannot be used (or None): the dialog then shows that
     as a notification and stays open with the text as typed, so nothing is lost.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "close", "Cancel")]
 
     def __init__(self, check: Callable[[str], str | None]):
         super().__init__()
         self.check = check
-        self.closing = False  # keys already queued (a second enter or escape) must not dismiss twice
 
     def result_of(self, text: str) -> str:
         """What the dialog returns for an accepted text."""
@@ -39,13 +39,7 @@ class CheckedInputScreen(ModalScreen[str | None]):
         if problem:
             self.notify(problem, severity="error", timeout=4)
             return
-        self.closing = True
-        self.dismiss(self.result_of(event.value))
-
-    def action_cancel(self) -> None:
-        if not self.closing:
-            self.closing = True
-            self.dismiss(None)
+        self.close(self.result_of(event.value))
 
 
 class EditScreen(CheckedInputScreen):

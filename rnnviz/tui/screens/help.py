@@ -7,24 +7,24 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from rnnviz.tui.screens.dialog import Dialog
 
-class HelpScreen(ModalScreen[None]):
+
+class HelpScreen(Dialog[None]):
     """A list of (key, description) rows; any of escape, ? or q closes it."""
 
     BINDINGS = [
-        Binding("escape", "dismiss", "Close help"),
-        Binding("question_mark", "dismiss", "Close help", show=False),
-        Binding("q", "dismiss", "Close help", show=False),
+        Binding("escape", "close", "Close help"),
+        Binding("question_mark", "close", "Close help", show=False),
+        Binding("q", "close", "Close help", show=False),
     ]
 
     def __init__(self, rows: list[tuple[str, str]], intro: str = ""):
         super().__init__()
         self.rows = rows
         self.intro = intro
-        self.closing = False  # a second queued escape must not dismiss twice
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
@@ -38,8 +38,3 @@ class HelpScreen(ModalScreen[None]):
             if self.intro:
                 yield Static(Text(self.intro, "italic"), id="help-intro")
             yield Static(table, id="help-text")
-
-    async def action_dismiss(self, result: None = None) -> None:
-        if not self.closing:
-            self.closing = True
-            self.dismiss(result)

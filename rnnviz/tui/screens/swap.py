@@ -20,7 +20,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from rnnviz.analysis.counterfactual import (
@@ -33,6 +32,7 @@ from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 from rnnviz.render.colors import state_scale
 from rnnviz.render.glyphs import SPARKS
+from rnnviz.tui.screens.dialog import Dialog
 from rnnviz.tui.screens.edit import CheckedInputScreen
 from rnnviz.tui.widgets.heatmap import StateHeatmap
 from rnnviz.tui.widgets.inspector import buckets
@@ -205,7 +205,7 @@ def strip_line(difference: StateDifference, cursor: int, cells: int) -> Text:
     return text
 
 
-class SwapScreen(ModalScreen[str | None]):
+class SwapScreen(Dialog[str | None]):
     """The result of a swap; returns the swapped sentence to keep it (enter), or None (escape)."""
 
     DEFAULT_CSS = """
@@ -237,7 +237,6 @@ class SwapScreen(ModalScreen[str | None]):
         self.model_name = model_name
         self.cursor = swap.most_changed()
         self.state = "hidden"
-        self.closing = False
         self.predictions = SwapPredictions(swap, id="swap-predictions")
         self.heatmap = StateHeatmap(id="swap-map")
         self.sentence = Static("", id="swap-sentence", markup=False)
@@ -322,11 +321,7 @@ class SwapScreen(ModalScreen[str | None]):
             self._show_cursor()
 
     def action_keep(self) -> None:
-        if not self.closing:
-            self.closing = True
-            self.dismiss(" ".join(self.swap.swapped.tokens))
+        self.close(" ".join(self.swap.swapped.tokens))
 
     def action_back(self) -> None:
-        if not self.closing:
-            self.closing = True
-            self.dismiss(None)
+        self.close(None)

@@ -22,12 +22,12 @@ from textual.color import Color
 from textual.containers import Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
 from rnnviz.errors import RnnvizError, first_line
+from rnnviz.tui.screens.dialog import Dialog
 from rnnviz.tui.state.modelview import ModelView
 from rnnviz.tui.state.tour_steps import TOTAL, TourStep, build_steps
 from rnnviz.tui.widgets.flow_panel import FlowPanel
@@ -96,7 +96,7 @@ class TourSentence(Widget):
         return text
 
 
-class TourScreen(ModalScreen[Explore | None]):
+class TourScreen(Dialog[Explore | None]):
     """One tour step at a time (see the module docstring)."""
 
     DEFAULT_CSS = """
@@ -129,7 +129,6 @@ class TourScreen(ModalScreen[Explore | None]):
         self.steps: list[TourStep] = list(_finished)
         self.index = 0
         self.leave_note = leave_note
-        self.closing = False
         self.words_sync = ScrollSync("x")
         self.panels: list[ModelPanel] = []
         self.flow_panel = FlowPanel(id="tour-flow")
@@ -239,16 +238,13 @@ class TourScreen(ModalScreen[Explore | None]):
 
     def action_explore(self) -> None:
         step = self.current
-        if step is None or self.closing:
+        if step is None:
             return
-        self.closing = True
         view = step.views[-1]
-        self.dismiss(Explore(model=view.model.cell, text=" ".join(view.tokens), cursor=step.cursor))
+        self.close(Explore(model=view.model.cell, text=" ".join(view.tokens), cursor=step.cursor))
 
     def action_leave(self) -> None:
-        if not self.closing:
-            self.closing = True
-            self.dismiss(None)
+        self.close(None)
 
     def on_state_heatmap_cell_clicked(self, message) -> None:
         message.stop()  # a click in the tour must not move the viewer's cursor underneath

@@ -20,7 +20,6 @@ class SortMode:
     name: str  # shown in the title bar
     description: str  # shown in the help screen
     order: Callable[[ModelView, int], np.ndarray]  # (view, cursor) -> permutation of unit indices
-    follows_cursor: bool = False  # the order changes when the cursor moves
 
 
 def by_index(view: ModelView, cursor: int) -> np.ndarray:
@@ -34,9 +33,7 @@ def by_magnitude_at_cursor(view: ModelView, cursor: int) -> np.ndarray:
 
 SORT_MODES: list[SortMode] = [
     SortMode("index", "units in index order", by_index),
-    SortMode(
-        "|h| at cursor", "largest |hidden value| at the cursor word first", by_magnitude_at_cursor, True
-    ),
+    SortMode("|h| at cursor", "largest |hidden value| at the cursor word first", by_magnitude_at_cursor),
     SortMode(
         "by memory",
         "units whose value at the last “it” best tells which animal the subject was (rnnviz units) first",

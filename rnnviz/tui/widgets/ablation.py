@@ -36,9 +36,6 @@ class Ablation:
     def stop(self) -> int:
         return self.start if self.silenced is None else len(self.silenced)
 
-    def with_units(self, units: tuple[int, ...]) -> Ablation:
-        return Ablation(self.view, tuple(sorted(set(units))), self.start)
-
     def describe(self) -> str:
         """Which units are silenced (the panel's title)."""
         return f"silenced: unit{'s' if len(self.units) > 1 else ''} {', '.join(str(u) for u in self.units)}"

@@ -14,17 +14,17 @@ from functools import lru_cache
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual import work
 from textual.content import Content
 from textual.widget import Widget
-from textual.worker import get_current_worker
 
 from rnnviz.analysis.flow import FlowCurve
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 from rnnviz.errors import RnnvizError
 from rnnviz.render.flowplot import FlowPlot
+from rnnviz.tui.latest import Latest, cancelled
 from rnnviz.tui.state.flowview import FlowSource, bundled_model, by_cell, cursor_flow, plan_flow
+from rnnviz.tui.state.viewstate import EMPTY, ViewState
 from rnnviz.tui.widgets.textutil import visible
 
 FLOW_MODES = ("off", "models on screen", "rnn, lstm and gru")
@@ -98,45 +98,42 @@ class FlowRequest:
     sources: list[tuple[str, Model, Trace | None, int]]  # (label, model, trace or None: run it, layer)
     text: str
     cursor: int
-    key: tuple  # the app state it belongs to
+    key: tuple  # the view state it belongs to
 
 
 class FlowWatcher(FlowPanel):
-    """A FlowPanel that follows the app's cursor, models and sentence (the app's `views`, `text`,
-    `cursor` and its `state_changed` signal).
+    """A FlowPanel that follows the view state it is given (`follow`): the models, sentence and cursor.
 
-    One worker computes at a time, always the latest request: keys pressed meanwhile replace the
-    request instead of starting computations that would pile up (a thread cannot be stopped midway,
-    and on a 1,024-unit model one cursor's flow takes about a second).
+    The curves are computed off the event loop, the latest request winning (rnnviz.tui.latest): keys
+    pressed meanwhile replace the request instead of starting computations that would pile up (a
+    thread cannot be stopped midway, and on a 1,024-unit model one cursor's flow takes about a second).
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
         self.mode = 0
+        self.state = EMPTY
         self.shown_key: tuple | None = None  # the state the curves on screen belong to
-        self._wanted: FlowRequest | None = None  # the latest request not yet taken by the worker
-        self._computing = False
+        self._asked_key: tuple | None = None  # the state of the newest request
+        self.latest: Latest[FlowRequest, tuple[list[FlowCurve], str]] = Latest(
+            self, self._curves, self._deliver, group="flow", description="gradient flow at the cursor"
+        )
 
-    def on_mount(self) -> None:
-        signal = getattr(self.app, "state_changed", None)
-        if signal is not None:
-            signal.subscribe(self, lambda _: self.follow())
-
-    def cycle(self) -> None:
+    def cycle(self, state: ViewState) -> None:
         """Next mode: off → models on screen → rnn, lstm and gru → off."""
         self.mode = (self.mode + 1) % len(FLOW_MODES)
         self.display = self.mode != 0
         if self.mode:
             if not self.curves:
                 self.show_note("computing…")
-            self.follow()
+            self.follow(state)
         else:
-            self._wanted = None  # the worker stops after the computation it is in
+            self.latest.cancel()
+            self._asked_key = None
 
     def sources(self) -> list[tuple[str, Model, Trace | None, int]]:
         """(label, model, trace or None when it must still be run, layer) for the current mode."""
-        app = self.app
-        views = list(getattr(app, "views", []))
+        views = self.state.views
         found = [(v.name, v.model, v.trace, v.layer) for v in views]
         if self.mode == 2:
             cells = {v.model.cell for v in views}
@@ -144,45 +141,31 @@ class FlowWatcher(FlowPanel):
         return found
 
     def current_key(self) -> tuple:
-        app = self.app
-        return (self.mode, app.cursor, app.text, tuple(id(v) for v in app.views))
+        state = self.state
+        return (self.mode, state.cursor, state.text, tuple(id(v) for v in state.views))
 
-    def follow(self, *_: object) -> None:
-        """Ask for the curves of the app's current state, unless they are shown or asked for already."""
+    def follow(self, state: ViewState) -> None:
+        """Ask for the curves of a view state, unless they are shown or asked for already."""
+        self.state = state
         if not self.mode or not self.is_mounted:
             return
         key = self.current_key()
-        if key == self.shown_key or (self._wanted is not None and self._wanted.key == key):
+        if key == self.shown_key:  # back where the curves on screen belong: what was asked is stale
+            if self.latest.busy:
+                self.latest.cancel()
+            self._asked_key = None
             return
-        self._wanted = FlowRequest(self.sources(), self.app.text, self.app.cursor, key)
-        if not self._computing:
-            self._computing = True
-            self.compute()
+        if key == self._asked_key:
+            return
+        self._asked_key = key
+        self.latest.request(FlowRequest(self.sources(), state.text, state.cursor, key))
 
-    @work(thread=True, group="flow", description="gradient flow at the cursor")
-    def compute(self) -> None:
-        """Compute the latest request, show it, and go on while newer ones came in (worker thread)."""
-        worker = get_current_worker()
-        request = self.app.call_from_thread(self._take)
-        while request is not None and not worker.is_cancelled:
-            curves, subtitle = self._curves(request)
-            if worker.is_cancelled:
-                return
-            request = self.app.call_from_thread(self._deliver, curves, subtitle, request)
+    def on_latest_done(self, message: Latest.Done) -> None:
+        message.latest.finish(message)
 
-    def _take(self) -> FlowRequest | None:
-        request, self._wanted = self._wanted, None
-        if request is None:
-            self._computing = False
-        return request
-
-    def _deliver(self, curves: list[FlowCurve], subtitle: str, request: FlowRequest) -> FlowRequest | None:
-        """On the event loop: show the curves if the app is still where they were asked for, and hand
-        the worker the next request (None: it stops)."""
-        if request.key == self.current_key():
-            self.shown_key = request.key
-            self.show_curves(curves, subtitle)
-        return self._take()
+    def _deliver(self, request: FlowRequest, result: tuple[list[FlowCurve], str]) -> None:
+        self.shown_key, self._asked_key = request.key, None
+        self.show_curves(*result)
 
     @staticmethod
     def _curves(request: FlowRequest) -> tuple[list[FlowCurve], str]:
@@ -190,6 +173,8 @@ class FlowWatcher(FlowPanel):
         notes: list[str] = []
         runs = []
         for label, model, trace, layer in request.sources:
+            if cancelled():
+                break
             try:
                 trace = trace if trace is not None else bundled_trace(label, request.text)
             except RnnvizError as err:  # a text the bundled model cannot read
@@ -198,6 +183,8 @@ class FlowWatcher(FlowPanel):
             runs.append(FlowSource(label, model, trace, layer))
         mode = request.key[0]
         for source in by_cell(runs) if mode == 2 else runs:
+            if cancelled():
+                break
             position = min(request.cursor, len(source.trace) - 1)
             plan = plan_flow(source.model, position)
             curves += cursor_flow(source.model, source.trace, position, source.layer, plan, source.label)

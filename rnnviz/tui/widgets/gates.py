@@ -69,11 +69,6 @@ class GatesPanel(ScrollView, can_focus=True, inherit_bindings=False):
         self.virtual_size = Size(self.columns_width, HEADER_ROWS + rows)
         self.refresh()
 
-    def select(self, unit: int) -> None:
-        if unit != self.selected:
-            self.selected = unit
-            self.refresh()
-
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         for sync in self.sync_y:

@@ -8,13 +8,13 @@ a corpus takes a few hundred model runs, and a 100,000-word sentence is a lot of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.columns import Columns
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual import work
 from textual.content import Content
 from textual.widgets import Static
-from textual.worker import get_current_worker
 
 from rnnviz.analysis.saturation import (
     HIGH,
@@ -28,6 +28,8 @@ from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 from rnnviz.errors import RnnvizError, first_line
 from rnnviz.render.saturation import SaturationPlot
+from rnnviz.tui.latest import Latest, cancelled
+from rnnviz.tui.state.viewstate import EMPTY, ViewState
 
 SATURATION_MODES = ("off", "the sentence", "the demo corpus")
 CORPUS_SENTENCES = 200
@@ -35,6 +37,12 @@ CORPUS_SEED = 0
 SCATTER_COLUMNS, SCATTER_ROWS = 15, 6  # small scatters: the panel shares the screen with the heatmaps
 GATE_WIDTH = 27  # one scatter column of SaturationPlot, with its summary lines and the gap after it
 RNN_NOTE = "a plain RNN has no gates to saturate: its state is rewritten at every word (try m or c)"
+
+
+@dataclass(frozen=True)
+class SaturationRequest:
+    views: list[tuple[str, Model, Trace, int]]  # (name, model, run, layer)
+    key: tuple  # the view state it belongs to
 
 
 class SaturationPanel(Static, can_focus=False):
@@ -53,22 +61,22 @@ class SaturationPanel(Static, can_focus=False):
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__("", id=id, classes=classes)
         self.mode = 0
+        self.state = EMPTY
         self.results: list[tuple[str, Saturation | str]] = []  # (model name, result or why there is none)
         self.shown_key: tuple | None = None
+        self._asked_key: tuple | None = None
         self._corpus: dict[tuple[int, int], Saturation] = {}  # (id(model), layer) -> corpus result
-
-    def on_mount(self) -> None:
-        signal = getattr(self.app, "state_changed", None)
-        if signal is not None:
-            signal.subscribe(self, lambda _: self.follow())
+        self.latest: Latest[SaturationRequest, list[tuple[str, Saturation | str]]] = Latest(
+            self, self._compute, self._show, group="saturation", description="gate saturation"
+        )
 
     @property
     def widest(self) -> int:
         """Cells the widest plot needs (its gates side by side), for a layout beside other panels."""
-        gates = max((_sigmoid_gates(v.model) for v in getattr(self.app, "views", [])), default=0)
+        gates = max((_sigmoid_gates(v.model) for v in self.state.views), default=0)
         return gates * GATE_WIDTH + 4 if gates else len(RNN_NOTE) // 2 + 4
 
-    def cycle(self) -> None:
+    def cycle(self, state: ViewState) -> None:
         """Next mode: off → the sentence → the demo corpus → off."""
         self.mode = (self.mode + 1) % len(SATURATION_MODES)
         self.display = self.mode != 0
@@ -76,41 +84,50 @@ class SaturationPanel(Static, can_focus=False):
             if not self.results:
                 self.border_title = Content("gate saturation")
                 self.update(Text("computing…", style="dim"))
-            self.follow()
+            self.follow(state)
         else:
-            self.workers.cancel_group(self, "saturation")
+            self.latest.cancel()
+            self._asked_key = None
 
     def current_key(self) -> tuple:
-        app = self.app
-        return (self.mode, app.text, tuple(id(v) for v in app.views))
+        state = self.state
+        return (self.mode, state.text, tuple(id(v) for v in state.views))
 
-    def follow(self) -> None:
+    def follow(self, state: ViewState) -> None:
+        """Ask for the scatters of a view state, unless they are shown or asked for already."""
+        self.state = state
         if not self.mode or not self.is_mounted:
             return
         key = self.current_key()
-        if key != self.shown_key:
-            views = [(v.name, v.model, v.trace, v.layer) for v in self.app.views]
-            self.compute(views, key)
+        if key == self.shown_key:
+            if self.latest.busy:
+                self.latest.cancel()
+            self._asked_key = None
+        elif key != self._asked_key:
+            self._asked_key = key
+            views = [(v.name, v.model, v.trace, v.layer) for v in state.views]
+            self.latest.request(SaturationRequest(views, key))
 
-    @work(thread=True, exclusive=True, group="saturation", description="gate saturation")
-    def compute(self, views: list[tuple[str, Model, Trace, int]], key: tuple) -> None:
-        worker = get_current_worker()
+    def on_latest_done(self, message: Latest.Done) -> None:
+        message.latest.finish(message)
+
+    def _compute(self, request: SaturationRequest) -> list[tuple[str, Saturation | str]]:
+        """(worker thread) each model's result, or why there is none."""
         results: list[tuple[str, Saturation | str]] = []
-        for name, model, trace, layer in views:
-            if worker.is_cancelled:
-                return
+        for name, model, trace, layer in request.views:
+            if cancelled():
+                break
             if model.cell == "rnn":
                 results.append((name, RNN_NOTE))
                 continue
             try:
-                if key[0] == 1:
+                if request.key[0] == 1:
                     results.append((name, gate_saturation(trace, layer=layer)))
                 else:
                     results.append((name, self._corpus_result(model, layer)))
             except RnnvizError as err:  # e.g. a model whose vocabulary cannot read the demo corpus
                 results.append((name, first_line(err)))
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self._show, results, key)
+        return results
 
     def _corpus_result(self, model: Model, layer: int) -> Saturation:
         cache_key = (id(model), layer)
@@ -120,10 +137,9 @@ class SaturationPanel(Static, can_focus=False):
             )
         return self._corpus[cache_key]
 
-    def _show(self, results: list[tuple[str, Saturation | str]], key: tuple) -> None:
-        if key != self.current_key():
-            return
-        self.shown_key = key
+    def _show(self, request: SaturationRequest, results: list[tuple[str, Saturation | str]]) -> None:
+        key = request.key
+        self.shown_key, self._asked_key = key, None
         self.results = results
         measured = next((r for _, r in results if isinstance(r, Saturation)), None)
         over = SATURATION_MODES[key[0]] + (f" ({measured.words:,} words)" if measured else "")
