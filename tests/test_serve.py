@@ -63,6 +63,18 @@ def test_a_weights_file_and_vocab_become_absolute_paths(recorder, tmp_path, monk
     assert words[3] == str(tmp_path / "my model.safetensors")
 
 
+def test_the_weights_options_go_to_every_tab(recorder, tmp_path, monkeypatch):
+    import rnnviz
+
+    (tmp_path / "words.txt").write_text("\n".join(rnnviz.load("lstm").vocab), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    argv = ["serve", "lstm", "--text", "the cat .", "--tokenizer", "whitespace", "--vocab", "words.txt"]
+    assert main(argv) == 0
+    words = shlex.split(recorder.made[0].command)
+    assert "--tokenizer=whitespace" in words
+    assert f"--vocab={tmp_path / 'words.txt'}" in words
+
+
 def test_another_host_needs_asking_and_warns(recorder, capsys):
     assert main(["serve", "--host", "0.0.0.0", "--public-url", "http://box:8000"]) == 0
     assert recorder.made[0].host == "0.0.0.0"

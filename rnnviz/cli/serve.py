@@ -15,7 +15,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from rnnviz.cli.options import add_text_options, add_weights_options, text_of
+from rnnviz.cli.options import add_text_options, add_weights_options, text_of, weights_options
 from rnnviz.errors import InputError
 from rnnviz.text import printable
 from rnnviz.training.corpus import DEMO_SENTENCE
@@ -24,6 +24,7 @@ INSTALL_HINT = 'the browser viewer needs textual-serve: pip install "rnnviz[web]
 # Beyond this a sentence goes to each tab's process as a file rather than on its command line
 # (Linux refuses a single argument longer than 128 KiB).
 MAX_INLINE_TEXT = 32_000
+FILE_OPTIONS = ("vocab", "labels")  # made absolute, like the weights
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -70,10 +71,10 @@ def session_command(args: argparse.Namespace, text: str) -> str:
         )
     else:
         words.append(f"--text={text}")  # `=` so a text starting with - stays a value
-    if args.vocab:
-        words += ["--vocab", str(Path(args.vocab).resolve())]
-    if args.cell:
-        words += ["--cell", args.cell]
+    for name, value in weights_options(args).items():  # every option of rnnviz.load, passed on
+        if value is not None:
+            file_option = name in FILE_OPTIONS and Path(value).exists()
+            words.append(f"--{name}={Path(value).resolve() if file_option else value}")
     return shlex.join(words)
 
 
@@ -93,7 +94,7 @@ def command(args: argparse.Namespace) -> int:
         raise InputError(INSTALL_HINT) from None
     from rnnviz.io.weights import load
 
-    load(args.weights, vocab=args.vocab, cell=args.cell).run(text)  # fails here, not in every tab
+    load(args.weights, **weights_options(args)).run(text)  # fails here, not in every tab
     url = args.public_url or f"http://{_url_host(args.host)}:{args.port}"
     out = sys.stderr
     if not is_loopback(args.host):
