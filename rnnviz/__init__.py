@@ -12,6 +12,7 @@ from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 from rnnviz.errors import WeightsError
 from rnnviz.io.weights import load, save
+from rnnviz.notebook import show  # also lets Model and Trace draw themselves in a notebook
 from rnnviz.training.corpus import DEMO_SENTENCE
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "links",
     "load",
     "save",
+    "show",
 ]
 __version__ = "0.1.0"

@@ -171,6 +171,7 @@ def ablate(
         probs=softmax(model.logits(hidden_all[-1])),
         cell=model.cell,
         vocab=model.vocab,
+        model=model,
     )
 
 

@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "rnnviz.cli.convert",
         "any readable weights → native safetensors (written whole or not at all)",
     ),
+    "serve": ("rnnviz.cli.serve", "the viewer in a browser (needs the extra: pip install 'rnnviz[web]')"),
 }
 TUI_MODULE = "rnnviz.cli.view"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from rnnviz.cli.options import add_text_options, add_weights_options, text_of, weights_options
@@ -45,8 +46,9 @@ def command(args: argparse.Namespace) -> int:
 
 
 def has_terminal() -> bool:
-    """Whether keys can be read and a screen drawn: both stdin and stdout are terminals."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
+    """Whether keys can be read and a screen drawn: both stdin and stdout are terminals, or Textual was
+    given a driver of its own (textual-serve's web driver talks to a browser over plain pipes)."""
+    return bool(os.environ.get("TEXTUAL_DRIVER")) or (sys.stdin.isatty() and sys.stdout.isatty())
 
 
 def _print_static(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from rnnviz.core import display
 from rnnviz.core.cells import (
     CELL_ALIASES,
     CELLS,
@@ -154,6 +155,10 @@ class Model:
             f"dtype={self.dtype.name})"
         )
 
+    def _repr_html_(self) -> str | None:
+        """For Jupyter: the model reading the demo sentence, as `rnnviz render WEIGHTS` draws it."""
+        return display.html_of(self)
+
     # -- running -------------------------------------------------------------------------------
     def split(self, text: str | Sequence[str]) -> list[str]:
         """A string split by the model's tokenizer, or a list taken as the tokens; InputError if none."""
@@ -209,6 +214,7 @@ class Model:
             cell=self.cell,
             vocab=self.vocab,
             labels=self.labels,
+            model=self,
         )
 
     def _check_finite(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from rnnviz.core import display
 
 
 @dataclass
@@ -18,11 +20,18 @@ class Trace:
     cell: str  # "rnn" | "lstm" | "gru": the model's, never assumed
     vocab: list[str] | None = None  # the model's vocabulary, to name predicted words
     labels: list[str] | None = None  # a classifier's class names: then probs (T, K) is over these
+    # The Model that ran (typed loosely: model.py imports this module). A notebook's picture of the
+    # trace needs it; None for a trace assembled by hand, which then shows its plain repr.
+    model: object | None = field(default=None, repr=False, compare=False)
 
     @property
     def head(self) -> str:
         """ "next-token" or "classifier" (then probs is over `labels`)."""
         return "next-token" if self.labels is None else "classifier"
+
+    def _repr_html_(self) -> str | None:
+        """The picture `rnnviz render --html` draws, for Jupyter (see rnnviz.core.display)."""
+        return display.html_of(self)
 
     def __len__(self) -> int:
         return len(self.tokens)
