@@ -158,7 +158,7 @@ def _long(by_mode: dict[str, Any]) -> RenderableType:
 
 
 def _goals(goals: list[dict[str, Any]]) -> RenderableType:
-    table = Table(title="figures to reach (issue 9)", title_justify="left")
+    table = Table(title="figures to reach", title_justify="left")
     for name in ("figure", "measured", "goal", ""):
         table.add_column(name, justify="left" if name == "figure" else "right")
     for goal in goals:

@@ -3,7 +3,7 @@
 Textual allocates thousands of small objects per frame (segments, strips and the caches each strip
 carries), so with the default thresholds the collector ran ~10 times per keypress, and each full
 collection walked every object the app holds — the widget tree, the models, the cached lines —
-for 70–130 ms: a visible stutter every dozen keys. Once the first frame is drawn, everything alive
+for tens of milliseconds: a visible stutter every dozen keys. Once the first frame is drawn, everything alive
 is frozen (ignored by later collections) and young objects are collected less often. Both are undone
 when the app ends, so nothing stays frozen in a process that goes on (tests, notebooks).
 """

@@ -6,7 +6,7 @@ which are σ, whether it has a cell state, how the recurrent bias enters, the na
 Gate counts, cell aliases, `--cell` choices, error-message lists and the PyTorch/Keras name maps are
 derived from `CELLS`; adding a cell is one module here plus its tests.
 
-Why the fast loops look the way they do (each step is one small GEMV plus ~10 ufunc calls of ~0.3 µs):
+Why the fast loops look the way they do (each step is one small GEMV plus about ten ufunc calls):
 - σ(a) = ½·tanh(a/2) + ½: the σ gates' rows of W_ih, W_hh and the bias are pre-scaled by ½ (exact in
   floating point), so one tanh serves every gate of a step and ½·(·) + ½ is a single affine pass.
 - The recurrent product is h_{t−1} @ W_hhᵀ with W_hh kept row-major (a transposed view): BLAS then runs

@@ -19,7 +19,7 @@ from rnnviz.tui.state.modelview import ModelView
 from rnnviz.tui.widgets.textlines import TextLines
 from rnnviz.tui.widgets.textutil import fit, visible
 
-SPAN = 2_000  # words silenced after the start: ablation steps one word at a time (~0.1 ms a word)
+SPAN = 2_000  # words silenced after the start: ablation steps one word at a time, so the span is bounded
 SHOWN = 3  # words compared in the panel
 
 
