@@ -30,7 +30,7 @@ class Case:
         return f"{self.cell} H={self.hidden} T={self.steps} L={self.layers}"
 
 
-HEADLINE = Case("lstm", 256, 512, 2)  # the figure issue 9 sets a goal for
+HEADLINE = Case("lstm", 256, 512, 2)  # the forward figure with a goal
 
 
 def cases(scope: str) -> list[Case]:

@@ -20,7 +20,7 @@ from rnnviz.bench.models import corpus_words, random_model
 from rnnviz.training.corpus import demo_vocab
 
 SIZE = (120, 40)  # terminal columns × rows
-# Large case of issue 9 (units × words), and a small stand-in for --quick.
+# The large case the keypress goal is set for (units × words), and a small stand-in for --quick.
 LARGE = {"default": (1024, 1000), "quick": (128, 100)}
 LARGE_EMBEDDING = 64
 FRAME_PERIOD = 1 / 60  # Textual's default MAX_FPS

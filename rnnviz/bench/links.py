@@ -8,7 +8,7 @@ from rnnviz.analysis.links import DEFAULT_STEPS, link_rows, links
 from rnnviz.bench.models import random_model, random_words
 from rnnviz.bench.timing import time_rounds
 
-# (T, H, E, V) of issue 9's figures, and a small stand-in for --quick.
+# (T, H, E, V) of the links goals, and a small stand-in for --quick.
 SIZES = {"default": (100, 256, 256, 10_000), "quick": (30, 64, 64, 2_000)}
 
 

@@ -25,7 +25,7 @@ from rnnviz.tui.state.memorysort import by_memory, cached_ranking, compute_ranki
 from rnnviz.tui.state.modelview import ModelView
 from rnnviz.tui.widgets.ablation import Ablation, silence
 
-INSTANT_ROW = 2.5e7  # multiply-adds of a row cheap enough for the keypress itself; costlier ones go to a worker
+INSTANT_ROW = 2.5e7  # multiply-adds of a row cheap enough to run on the keypress; costlier go to a worker
 LINKS_REST = 0.15  # seconds the cursor must rest before a costly row starts
 
 SwapRequest = tuple[ModelView, int, str]  # (view, position, new word)
