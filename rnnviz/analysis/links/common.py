@@ -54,11 +54,11 @@ def check_arguments(model: Model, trace: Trace, window: int, steps: int = DEFAUL
 
 
 def check_trace(model: Model, trace: Trace) -> None:
-    expected = (model.num_layers, len(trace), model.hidden_size)
+    expected = (model.num_layers, len(trace), model.state_size)
     if trace.hidden.shape != expected or len(trace.ids) != len(trace):
         raise InputError(
             f"this trace ({trace.hidden.shape[0]} layer(s) × {trace.hidden.shape[2]} units) was not made "
-            f"by this model ({model.num_layers} × {model.hidden_size}): run model.run(text) first"
+            f"by this model ({model.num_layers} × {model.state_size}): run model.run(text) first"
         )
 
 
@@ -217,5 +217,5 @@ def word_cost(model: Model) -> float:
 
 
 def decode_cost(model: Model) -> float:
-    """Multiply-adds of one next-word distribution (H·V)."""
-    return len(model.vocab) * model.hidden_size
+    """Multiply-adds of one next-word distribution (D·H_out·V)."""
+    return len(model.vocab) * model.state_size

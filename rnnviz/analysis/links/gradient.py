@@ -56,7 +56,7 @@ def embedding_gradients(
         stop = int(chunk[-1])
         x = model.embedding[trace.ids[start : stop + 1]][:, None, :]  # (n, 1, E)
         runs = forward_from(model, x, trace, start)
-        dh = np.zeros((stop - start + 1, len(chunk), model.hidden_size), dtype=model.dtype)
+        dh = np.zeros((stop - start + 1, len(chunk), model.state_size), dtype=model.dtype)
         columns = np.arange(len(chunk))
         dh[chunk - start, columns] = top_word_cotangent(
             model, runs[-1].h[chunk - start, 0], words[offset : offset + len(chunk)]

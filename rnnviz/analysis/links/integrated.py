@@ -69,7 +69,7 @@ def _signed(
         scale = np.where(inside[:, :, None], alphas[None, None, :], 1).reshape(len(times), rows * steps)
         x = embedded[:, None, :] * scale[:, :, None].astype(model.dtype)  # (n, R·steps, E)
         runs = forward_from(model, x, trace, start)
-        dh = np.zeros((len(times), rows * steps, model.hidden_size), dtype=model.dtype)
+        dh = np.zeros((len(times), rows * steps, model.state_size), dtype=model.dtype)
         batch_time = np.repeat(chunk - start, steps)
         batch_word = np.repeat(words[offset : offset + rows], steps)
         columns = np.arange(rows * steps)
