@@ -149,7 +149,7 @@ def gradient_flow(
         )
     if direction != "forward":
         raise InputError(
-            f"unknown flow direction {direction!r}: the flow follows the forward direction (direction='forward')"
+            f"unknown flow direction {direction!r}: the flow follows the forward direction (use 'forward')"
         )
     position = _check_position(trace, position)
     layer = _check_layer(model, layer)
