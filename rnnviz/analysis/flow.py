@@ -57,7 +57,7 @@ def layer_flow(
     piece = _slice_run(run, start, position + 1)
     w_hr = None if weights.w_hr is None else weights.w_hr.astype(np.float64)
     w = LayerWeights(weights.w_ih, weights.w_hh.astype(np.float64), weights.b_ih, weights.b_hh, w_hr)
-    seeds = probe_cotangent(run.h.shape[2], probes, seed)
+    seeds = probe_cotangent((run.c if of == "cell" else run.h).shape[2], probes, seed)
     identity = {position - start: seeds}
     norms = np.full(position + 1, np.nan)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.core.cells import LayerRun, LayerWeights, spec_of
+from rnnviz.core.cells import LayerRun, LayerWeights, StackRun, spec_of
 
 # Called at every step s (latest first) with the gradient reaching h_s, and c_s for an LSTM.
 StepHook = Callable[[int, np.ndarray, "np.ndarray | None"], None]
@@ -163,3 +163,38 @@ def stack_backward(
         batch = None
     grads.reverse()
     return cotangent, (grads if need_params else None)
+
+
+def bidirectional_backward(
+    cell: str,
+    stack: StackRun,
+    x: np.ndarray,
+    layers: list[LayerWeights],
+    reverse_layers: list[LayerWeights],
+    dh_top: np.ndarray,
+    *,
+    nonlinearity: str = "tanh",
+) -> np.ndarray:
+    """Gradient w.r.t. the first layer's inputs x (T, B, E) of a bidirectional stack (run_bidirectional),
+    for a cotangent dh_top (T, B', D·H_out) of the top layer's states ([forward, backward] units).
+
+    Each layer splits the cotangent of its output into its two directions; the backward direction
+    runs over reversed time, so its cotangent and its input gradient are reversed around its sweep;
+    the layer's input gradient is the sum of both directions'."""
+    output = layers[0].output_size
+    cotangent = dh_top
+    for k in range(len(layers) - 1, -1, -1):
+        layer_input = x if k == 0 else stack.h[k - 1]
+        forward = layer_backward(
+            cell, stack.runs[k], layer_input, layers[k], cotangent[..., :output], nonlinearity=nonlinearity
+        )
+        backward = layer_backward(
+            cell,
+            stack.reverse_runs[k],
+            layer_input[::-1],
+            reverse_layers[k],
+            cotangent[::-1, :, output:],
+            nonlinearity=nonlinearity,
+        )
+        cotangent = forward.dx + backward.dx[::-1]
+    return cotangent
