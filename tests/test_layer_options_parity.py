@@ -132,3 +132,32 @@ def test_live_pytorch_agrees_with_the_fixture_script():
         with torch.no_grad():
             top, _ = rnn(torch.from_numpy(model.embedding[ids])[:, None, :])
         assert np.abs(top[:, 0].numpy() - model.run_ids(ids).hidden[-1]).max() <= 1e-10
+
+
+REAL = Path(__file__).parent / "fixtures" / "real"
+
+
+@pytest.mark.parametrize("name", ["sd_lstm_proj", "sd_gru_bidir", "sd_lstm_bidir"])
+def test_real_state_dicts_with_layer_options(name):
+    """State dicts saved by torch.save (see fixtures/real/README): read without torch, every layer's
+    output matches the recorded one."""
+    from rnnviz.io.formats.torch_names import from_torch_names, infer_cell
+    from rnnviz.io.formats.torch_pickle import read_torch_pickle
+
+    expected = np.load(REAL / f"{name}.expected.npz")
+    config = json.loads(str(expected["config"]))
+    tensors = from_torch_names(read_torch_pickle(REAL / f"{name}.pt").tensors).tensors
+    cell, _ = infer_cell(tensors)
+    vocab = json.loads((REAL / f"{name}.vocab.json").read_text())
+    model = Model(tensors, cell, vocab, dtype="float64")
+    assert model.bidirectional == bool(config.get("bidirectional"))
+    assert model.proj_size == config.get("proj_size", 0)
+    trace = model.run_ids(expected["ids"].reshape(-1))
+    errors = {
+        "hidden": float(np.abs(trace.hidden - expected["hidden"]).max()),
+        "probs": float(np.abs(trace.probs - expected["probs"].reshape(trace.probs.shape)).max()),
+    }
+    if "cell" in expected.files:
+        errors["cell"] = float(np.abs(trace.cell_state - expected["cell"]).max())
+    print(f"real {name}: " + ", ".join(f"{k} {v:.2e}" for k, v in errors.items()))
+    assert max(errors.values()) <= TOLERANCE["float64"], errors
