@@ -45,3 +45,15 @@ def test_unidirectional_projected_lstm_has_no_backward_heatmap():
         assert panel.hidden_map.cursor == 1
 
     drive(make_app(model, TEXT), scenario)
+
+
+def test_cursor_flow_of_a_bidirectional_model_is_its_forward_directions():
+    """The viewer's windowed flow starts the forward direction from its recorded half of the state."""
+    import rnnviz
+    from rnnviz.tui.state.flowview import FlowPlan, cursor_flow
+
+    model = fixture_model("lstm_bidir_proj")
+    trace = model.run(TEXT + " token6 token7")
+    windowed = cursor_flow(model, trace, 6, layer=1, plan=FlowPlan(3, None))
+    whole = rnnviz.gradient_flow(model, trace, 6, layer=1)
+    np.testing.assert_allclose(windowed[0].norms[3:], whole[3:], rtol=1e-10)
