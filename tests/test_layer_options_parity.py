@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from safetensors import safe_open
 
+import rnnviz
 from rnnviz import Model
 
 FIXTURE = Path(__file__).parent / "fixtures" / "torch_layer_options.safetensors"
@@ -139,17 +140,11 @@ REAL = Path(__file__).parent / "fixtures" / "real"
 
 @pytest.mark.parametrize("name", ["sd_lstm_proj", "sd_gru_bidir", "sd_lstm_bidir"])
 def test_real_state_dicts_with_layer_options(name):
-    """State dicts saved by torch.save (see fixtures/real/README): read without torch, every layer's
+    """State dicts saved by torch.save (see fixtures/real/README), through rnnviz.load: every layer's
     output matches the recorded one."""
-    from rnnviz.io.formats.torch_names import from_torch_names, infer_cell
-    from rnnviz.io.formats.torch_pickle import read_torch_pickle
-
     expected = np.load(REAL / f"{name}.expected.npz")
     config = json.loads(str(expected["config"]))
-    tensors = from_torch_names(read_torch_pickle(REAL / f"{name}.pt").tensors).tensors
-    cell, _ = infer_cell(tensors)
-    vocab = json.loads((REAL / f"{name}.vocab.json").read_text())
-    model = Model(tensors, cell, vocab, dtype="float64")
+    model = rnnviz.load(REAL / f"{name}.pt", vocab=REAL / f"{name}.vocab.json", dtype="float64")
     assert model.bidirectional == bool(config.get("bidirectional"))
     assert model.proj_size == config.get("proj_size", 0)
     trace = model.run_ids(expected["ids"].reshape(-1))
