@@ -125,3 +125,50 @@ def test_step_hook_sees_every_step_latest_first() -> None:
     # At the last step only its own cotangent reaches h: nothing comes back from later steps.
     np.testing.assert_array_equal(seen[0][1], dh[4])
     assert all(gc is not None for _, _, gc in seen)
+
+
+def projected_setup(seed: int = 3, projection: int = 3):
+    """An LSTM layer with a projection W_hr (P, H): h has P units, c has H, W_hh is (4H, P)."""
+    rng = np.random.default_rng(seed)
+    w = LayerWeights(
+        w_ih=rng.uniform(-0.7, 0.7, (4 * HIDDEN, INPUTS)),
+        w_hh=rng.uniform(-0.7, 0.7, (4 * HIDDEN, projection)),
+        b_ih=rng.uniform(-0.5, 0.5, 4 * HIDDEN),
+        b_hh=rng.uniform(-0.5, 0.5, 4 * HIDDEN),
+        w_hr=rng.uniform(-0.9, 0.9, (projection, HIDDEN)),
+    )
+    x = rng.normal(size=(STEPS, BATCH, INPUTS))
+    dh = {1: rng.normal(size=(BATCH, projection)), 4: rng.normal(size=(BATCH, projection))}
+    dc = {2: rng.normal(size=(BATCH, HIDDEN))}
+    return w, x, dh, dc
+
+
+def test_projected_lstm_gradients_match_finite_differences() -> None:
+    """Through W_hr too: δW_hr = Σ_t δh_t m_tᵀ with m_t = o ⊙ tanh(c_t), and every other gradient."""
+    w, x, dh, dc = projected_setup()
+    run = run_layer("lstm", x, w)
+    assert run.h.shape == (STEPS, BATCH, 3) and run.c.shape == (STEPS, BATCH, HIDDEN)
+    grads = layer_backward("lstm", run, x, w, dh, batch=BATCH, dc=dc, need_params=True)
+    h0, c0 = np.zeros((BATCH, 3)), np.zeros((BATCH, HIDDEN))
+
+    def f() -> float:
+        return functional("lstm", "tanh", w, x, dh, dc, h0=h0, c0=c0)
+
+    checks = {"x": (grads.dx, x), "h0": (grads.dh0, h0), "c0": (grads.dc0, c0)}
+    for name in ("w_ih", "w_hh", "b_ih", "b_hh", "w_hr"):
+        checks[name] = (getattr(grads.params, name), getattr(w, name))
+    for name, (analytic, value) in checks.items():
+        assert analytic.shape == value.shape, name
+        error = relative_error(analytic, numeric_gradient(f, value))
+        assert error < 1e-6, f"projected lstm {name}: relative error {error:.2e}"
+
+
+def test_projected_lstm_fast_loop_matches_the_reference_steps() -> None:
+    from rnnviz.core.cells import reference_run
+
+    w, x, _, _ = projected_setup(seed=4)
+    run = run_layer("lstm", x[:, :1], w)
+    reference = reference_run("lstm", x[:, 0], w)
+    np.testing.assert_allclose(run.h[:, 0], reference["h"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(run.c[:, 0], reference["c"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(run.gates["output"][:, 0], reference["output"], rtol=0, atol=1e-12)

@@ -271,15 +271,30 @@ def test_unknown_cell_argument(tmp_path):
 
 
 # -- PyTorch layouts ---------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("extra", "expected"),
-    [
-        ("transformer_encoder.layers.0.linear1.weight", "belongs to a Transformer"),
-    ],
-)
-def test_unsupported_pytorch_layers(tmp_path, extra, expected):
-    weights = random_weights("lstm") | {extra: np.zeros((4, 4))}
-    assert expected in load_error(write_model(tmp_path / "m.safetensors", weights))
+def test_transformer_layers_are_refused(tmp_path):
+    weights = random_weights("lstm") | {"transformer_encoder.layers.0.linear1.weight": np.zeros((4, 4))}
+    assert "belongs to a Transformer" in load_error(write_model(tmp_path / "m.safetensors", weights))
+
+
+def test_half_a_backward_direction_names_what_is_missing(tmp_path):
+    weights = random_weights("lstm") | {"rnn.weight_ih_l0_reverse": np.zeros((4, 4))}
+    message = load_error(write_model(tmp_path / "m.safetensors", weights))
+    assert "missing tensor 'rnn.weight_hh_l0_reverse' (layer 0 of 1, backward direction)" in message
+
+
+def test_projection_of_the_wrong_shape_says_proj_size(tmp_path):
+    weights = random_weights("lstm")
+    hidden = weights["rnn.weight_hh_l0"].shape[1]
+    weights["rnn.weight_hr_l0"] = np.zeros((3, hidden))  # h would have 3 units: the decoder does not fit
+    message = load_error(write_model(tmp_path / "m.safetensors", weights))
+    assert f"for a lstm with hidden size {hidden} and proj_size 3" in message
+
+
+def test_projection_on_a_gru_is_refused(tmp_path):
+    weights = random_weights("gru")
+    weights["rnn.weight_hr_l0"] = np.zeros((3, weights["rnn.weight_hh_l0"].shape[1]))
+    message = load_error(write_model(tmp_path / "m.safetensors", weights), cell="gru")
+    assert "is an LSTM projection (proj_size), but the cell is gru" in message
 
 
 def test_several_recurrent_modules(tmp_path):

@@ -7,6 +7,8 @@ step, and whether the difference fades (a plain RNN forgets) or persists (an LST
 `ablate(model, text, units, from_position)` silences units as in Lakretz et al. (2019): from
 `from_position` on, after every step the chosen units of the layer's hidden state h (and, for an
 LSTM, of its cell state c) are set to zero, so they neither reach the decoder nor the next step.
+With an LSTM projection the units are h's P units and c is left alone (its H units are others);
+a bidirectional model is refused (its backward direction has no "from a position on").
 The gates a Trace records are those computed from the silenced state.
 """
 
@@ -143,9 +145,14 @@ def ablate(
     if not -model.num_layers <= layer < model.num_layers:
         raise InputError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
     layer %= model.num_layers
+    if model.bidirectional:
+        raise InputError(
+            "silencing units needs a unidirectional model: a bidirectional one's backward direction "
+            "reads the sentence from its end, so 'from a position on' has no single meaning"
+        )
     silenced = np.unique(np.asarray(list(units), dtype=np.int64))
-    if silenced.size and (silenced.min() < 0 or silenced.max() >= model.hidden_size):
-        raise InputError(f"units must be between 0 and {model.hidden_size - 1}")
+    if silenced.size and (silenced.min() < 0 or silenced.max() >= model.output_size):
+        raise InputError(f"units must be between 0 and {model.output_size - 1}")
 
     x = model.embedding[ids][:, None, :]  # (T, 1, E)
     hidden, cells, gates = [], [], {name: [] for name in model.gate_names}
@@ -180,9 +187,11 @@ def _run_silenced(
 ) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
     """One layer over x (T, 1, In): as usual before `start`, then step by step with units zeroed."""
     steps = x.shape[0]
-    h = np.zeros((steps, model.hidden_size), dtype=model.dtype)
-    c = np.zeros_like(h) if model.spec.has_cell_state else None
-    gates = {name: np.zeros_like(h) for name in model.gate_names}
+    h = np.zeros((steps, model.output_size), dtype=model.dtype)
+    c = np.zeros((steps, model.hidden_size), dtype=model.dtype) if model.spec.has_cell_state else None
+    # With an LSTM projection h's units are not c's: only h's are silenced then.
+    silence_cell = c is not None and model.proj_size == 0
+    gates = {name: np.zeros((steps, model.hidden_size), dtype=model.dtype) for name in model.gate_names}
     h_prev = c_prev = None
     if start:
         run = run_layer(model.cell, x[:start], weights, nonlinearity=model.nonlinearity)
@@ -203,7 +212,8 @@ def _run_silenced(
         h_prev = step_h
         if c is not None:
             step_c = run.c[0].copy()
-            step_c[:, silenced] = 0
+            if silence_cell:
+                step_c[:, silenced] = 0
             c[t] = step_c[0]
             c_prev = step_c
         for name in model.gate_names:

@@ -55,8 +55,9 @@ def layer_flow(
     # Starting mid-sentence is exact for every value we read: the backward step at the first kept
     # word uses the missing earlier state only to go further back, which we never look at.
     piece = _slice_run(run, start, position + 1)
-    w = LayerWeights(weights.w_ih, weights.w_hh.astype(np.float64), weights.b_ih, weights.b_hh)
-    seeds = probe_cotangent(run.h.shape[2], probes, seed)
+    w_hr = None if weights.w_hr is None else weights.w_hr.astype(np.float64)
+    w = LayerWeights(weights.w_ih, weights.w_hh.astype(np.float64), weights.b_ih, weights.b_hh, w_hr)
+    seeds = probe_cotangent((run.c if of == "cell" else run.h).shape[2], probes, seed)
     identity = {position - start: seeds}
     norms = np.full(position + 1, np.nan)
 
@@ -126,10 +127,13 @@ def gradient_flow(
     layer: int = -1,
     window: int | None = None,
     probes: int | None = None,
+    direction: str = "forward",
 ) -> np.ndarray:
     """(position+1,) array: entry s = ‖∂h_position/∂h_s‖_F in `layer` (default: the top one).
 
     LSTM: c_s is held fixed; of="cell" gives ‖∂c_position/∂c_s‖_F instead (LSTM only).
+    A bidirectional model: the flow follows the forward direction's recurrence (its H_out units of
+    h, the first half of trace.hidden); `direction` names that, and "forward" is the only one.
     Entry `position` is ‖I‖ = √H. Negative positions count from the end. The model re-runs the
     trace's words up to `position` (the backward pass needs its recorded gates).
 
@@ -138,16 +142,23 @@ def gradient_flow(
     that many words back (farther entries NaN); `probes=k` estimates the norms from k random
     directions instead of H (exact at the position, a few percent off elsewhere for k ≈ 64).
     """
-    if trace.cell != model.cell or trace.hidden_size != model.hidden_size:
+    if trace.cell != model.cell or trace.hidden_size != model.state_size:
         raise InputError(
             f"this trace comes from a different model ({trace.cell}, hidden {trace.hidden_size}) than "
-            f"the one given ({model.cell}, hidden {model.hidden_size}): run the sentence with this model"
+            f"the one given ({model.cell}, hidden {model.state_size}): run the sentence with this model"
+        )
+    if direction != "forward":
+        raise InputError(
+            f"unknown flow direction {direction!r}: the flow follows the forward direction (use 'forward')"
         )
     position = _check_position(trace, position)
     layer = _check_layer(model, layer)
     if of == "cell" and not model.spec.has_cell_state:
         raise InputError(f"of='cell' needs an LSTM, and this model is a {model.cell}: use of='hidden'")
-    runs = model.forward(np.asarray(trace.ids[: position + 1])[:, None])
+    # A bidirectional layer above the first reads the backward direction below, which has read the
+    # words after `position` too: run the whole sentence then (the forward runs are what we follow).
+    ids = trace.ids if model.bidirectional else trace.ids[: position + 1]
+    runs = model.forward(np.asarray(ids)[:, None])
     return layer_flow(
         model.cell,
         runs[layer],

@@ -92,7 +92,7 @@ def animal_scores(model: Model, sentences: Sequence[Sentence]) -> np.ndarray:
         for column, k in enumerate(chunk):
             prefix = sentences[k].tokens[: sentences[k].it_index + 1]
             ids[: len(prefix), column] = model.vocab_index.encode(prefix)
-        top = model.forward(ids)[-1].h  # (T, B, H)
+        top = model.run_stack_of(ids).h[-1]  # (T, B, D·H_out)
         at_it = top[[sentences[k].it_index for k in chunk], np.arange(len(chunk))]  # (B, H)
         probs = softmax(model.logits(at_it).astype(np.float64))
         for a, sound_group in enumerate(groups):

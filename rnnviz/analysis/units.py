@@ -77,7 +77,7 @@ def states_at_it(
         raise InputError("only an LSTM has a cell state: use --state hidden")
     if not -model.num_layers <= layer < model.num_layers:
         raise InputError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
-    out = np.zeros((len(sentences), model.hidden_size))
+    out = np.zeros((len(sentences), model.output_size if state == "hidden" else model.hidden_size))
     order = sorted(range(len(sentences)), key=lambda k: sentences[k].it_index)
     for first in range(0, len(order), BATCH):
         chunk = order[first : first + BATCH]

@@ -1,5 +1,11 @@
 """Model: embedding → stacked recurrent layers → decoder, with the tensor names of PyTorch's
-`word_language_model` example (`encoder.weight`, `rnn.weight_ih_l{k}`, …, `decoder.weight`)."""
+`word_language_model` example (`encoder.weight`, `rnn.weight_ih_l{k}`, …, `decoder.weight`).
+
+Layer options as nn.LSTM/GRU/RNN have them: a bidirectional model has a second set of tensors per
+layer named `…_l{k}_reverse`, and an LSTM with projections (proj_size P > 0) has `rnn.weight_hr_l{k}`
+(P, H). A layer's output has H_out units per direction (P with a projection, else H); layer k > 0 of
+a bidirectional model reads [forward h, backward h] (2·H_out), and so does the decoder (V, D·H_out).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,9 @@ from rnnviz.core.cells import (
     CellSpec,
     LayerRun,
     LayerWeights,
+    StackRun,
     cells_with_gate_count,
+    run_bidirectional,
     run_stack,
 )
 from rnnviz.core.tokenizers import DEFAULT_TOKENIZER, Tokenizer, tokenizer_named
@@ -37,8 +45,17 @@ def parse_cell(cell: str) -> tuple[str, str]:
         raise WeightsError(f"unknown cell type {cell!r}: use one of {', '.join(STORED_NAMES)}") from None
 
 
-def layer_names(k: int) -> tuple[str, str, str, str]:
-    return (f"rnn.weight_ih_l{k}", f"rnn.weight_hh_l{k}", f"rnn.bias_ih_l{k}", f"rnn.bias_hh_l{k}")
+REVERSE = "_reverse"  # PyTorch's suffix for the backward direction's tensors
+
+
+def layer_names(k: int, suffix: str = "") -> tuple[str, str, str, str]:
+    """The four tensors of layer k (suffix "_reverse": of its backward direction)."""
+    return tuple(f"rnn.{kind}_l{k}{suffix}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))  # type: ignore[return-value]
+
+
+def projection_name(k: int, suffix: str = "") -> str:
+    """An LSTM projection's tensor W_hr (P, H) of layer k."""
+    return f"rnn.weight_hr_l{k}{suffix}"
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -91,10 +108,13 @@ class Model:
             self.labels = names
         cast = {name: np.ascontiguousarray(value, dtype=self.dtype) for name, value in w.items()}
         self.embedding = cast["encoder.weight"]  # (V, E)
-        self.layers: list[LayerWeights] = []
-        for k in range(_count_layers(cast)):
-            self.layers.append(LayerWeights(*(cast[n] for n in layer_names(k))))
-        self.decoder_weight = cast["decoder.weight"]  # (V, H)
+        layers = _count_layers(cast)
+        self.layers: list[LayerWeights] = [_layer(cast, k, "") for k in range(layers)]  # forward direction
+        # the backward direction of each layer when bidirectional, else empty
+        self.reverse_layers: list[LayerWeights] = (
+            [_layer(cast, k, REVERSE) for k in range(layers)] if layer_names(0, REVERSE)[0] in cast else []
+        )
+        self.decoder_weight = cast["decoder.weight"]  # (V, D·H_out)
         self.decoder_bias = cast["decoder.bias"]  # (V,)
 
     # -- description -------------------------------------------------------------------------
@@ -118,7 +138,33 @@ class Model:
 
     @property
     def hidden_size(self) -> int:
+        """H: the units of the gates (and of an LSTM's c), per direction, as nn.LSTM's hidden_size."""
         return self.layers[0].hidden_size
+
+    @property
+    def proj_size(self) -> int:
+        """P of an LSTM with projections (h has P units), 0 for none, as nn.LSTM's proj_size."""
+        w_hr = self.layers[0].w_hr
+        return 0 if w_hr is None else w_hr.shape[0]
+
+    @property
+    def output_size(self) -> int:
+        """H_out: the units of h per direction, P with a projection, else H."""
+        return self.layers[0].output_size
+
+    @property
+    def bidirectional(self) -> bool:
+        """True: every layer has a forward and a backward direction."""
+        return bool(self.reverse_layers)
+
+    @property
+    def directions(self) -> int:
+        return 2 if self.reverse_layers else 1
+
+    @property
+    def state_size(self) -> int:
+        """D·H_out: the units of trace.hidden, what a layer above and the decoder read."""
+        return self.directions * self.output_size
 
     @property
     def embedding_size(self) -> int:
@@ -142,16 +188,23 @@ class Model:
     def weights(self) -> dict[str, np.ndarray]:
         """The tensors under their native names."""
         out = {"encoder.weight": self.embedding}
-        for k, layer in enumerate(self.layers):
-            out.update(zip(layer_names(k), (layer.w_ih, layer.w_hh, layer.b_ih, layer.b_hh), strict=True))
+        for suffix, layers in (("", self.layers), (REVERSE, self.reverse_layers)):
+            for k, layer in enumerate(layers):
+                tensors = (layer.w_ih, layer.w_hh, layer.b_ih, layer.b_hh)
+                out.update(zip(layer_names(k, suffix), tensors, strict=True))
+                if layer.w_hr is not None:
+                    out[projection_name(k, suffix)] = layer.w_hr
         out["decoder.weight"] = self.decoder_weight
         out["decoder.bias"] = self.decoder_bias
         return out
 
     def __repr__(self) -> str:
+        options = (", bidirectional=True" if self.bidirectional else "") + (
+            f", proj_size={self.proj_size}" if self.proj_size else ""
+        )
         return (
             f"Model(cell={self.cell_name}, layers={self.num_layers}, embedding={self.embedding_size}, "
-            f"hidden={self.hidden_size}, vocab={len(self.vocab)}, tokenizer={self.tokenizer}, "
+            f"hidden={self.hidden_size}{options}, vocab={len(self.vocab)}, tokenizer={self.tokenizer}, "
             f"dtype={self.dtype.name})"
         )
 
@@ -177,12 +230,21 @@ class Model:
         return tokens, self.tokenizer_spec.encode(self.vocab_index, tokens)
 
     def forward(self, inputs: np.ndarray) -> list[LayerRun]:
-        """Run the stacked layers over inputs: ids (T, B) or embeddings (T, B, E)."""
+        """Run the stacked layers over inputs: ids (T, B) or embeddings (T, B, E).
+
+        A bidirectional model gives its forward direction's runs (each layer fed by both directions
+        of the one below); `run_stack_of` gives both directions and the concatenated states."""
+        return self.run_stack_of(inputs).runs
+
+    def run_stack_of(self, inputs: np.ndarray) -> StackRun:
+        """Every layer's run over inputs, ids (T, B) or embeddings (T, B, E); h (L, T, B, D·H_out)."""
         x = self.embedding[inputs] if inputs.ndim == 2 else np.asarray(inputs, dtype=self.dtype)
-        return run_stack(self.cell, x, self.layers, self.nonlinearity).runs
+        if self.reverse_layers:
+            return run_bidirectional(self.cell, x, self.layers, self.reverse_layers, self.nonlinearity)
+        return run_stack(self.cell, x, self.layers, self.nonlinearity)
 
     def logits(self, h_top: np.ndarray) -> np.ndarray:
-        """Decoder output for top-layer states (..., H) → (..., V)."""
+        """Decoder output for top-layer states (..., D·H_out) → (..., V)."""
         out = h_top @ self.decoder_weight.T
         out += self.decoder_bias
         return out
@@ -196,11 +258,10 @@ class Model:
         ids = np.asarray(ids, dtype=np.int64)
         # The trace holds views of the arrays all layers wrote into: nothing is copied to stack them.
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, in words
-            stack = run_stack(self.cell, self.embedding[ids[:, None]], self.layers, self.nonlinearity)
+            stack = self.run_stack_of(ids[:, None])
             hidden = stack.h[:, :, 0]
             cell_state = None if stack.c is None else stack.c[:, :, 0]
-            acts, size = stack.acts[:, :, 0], self.hidden_size
-            gates = {name: acts[..., k * size : (k + 1) * size] for k, name in enumerate(self.gate_names)}
+            gates = {name: value[:, :, 0] for name, value in stack.gates(self.gate_names).items()}
             probs = softmax(self.logits(hidden[-1])) if decode else None
         words = list(tokens) if tokens is not None else [self.vocab[i] for i in ids]
         self._check_finite(hidden, cell_state, probs, words)
@@ -243,6 +304,12 @@ class Model:
         )
 
 
+def _layer(weights: Mapping[str, np.ndarray], k: int, suffix: str) -> LayerWeights:
+    return LayerWeights(
+        *(weights[n] for n in layer_names(k, suffix)), w_hr=weights.get(projection_name(k, suffix))
+    )
+
+
 def _count_layers(weights: Mapping[str, np.ndarray]) -> int:
     k = 0
     while f"rnn.weight_ih_l{k}" in weights:
@@ -252,7 +319,7 @@ def _count_layers(weights: Mapping[str, np.ndarray]) -> int:
 
 # A weight beyond this is a broken file, not a trained model; the bound also keeps every state finite.
 MAX_MAGNITUDE = 1e9
-_LAYER_TENSOR = re.compile(r"rnn\.(?:weight|bias)_(?:ih|hh)_l(\d+)$")
+_LAYER_TENSOR = re.compile(r"rnn\.(weight_hr|(?:weight|bias)_(?:ih|hh))_l(\d+)(_reverse)?$")
 
 
 def _decoder_rows(w: Mapping[str, np.ndarray]) -> int:
@@ -288,20 +355,34 @@ def structure_problems(
     for name in ("encoder.weight", "decoder.weight", "decoder.bias"):
         if name not in w:
             problems.append(f"missing tensor {name!r}: a model needs an embedding and a decoder")
-    indices = {int(m.group(1)) for name in w if (m := _LAYER_TENSOR.match(name))}
+    found = [m for name in w if (m := _LAYER_TENSOR.match(name))]
+    indices = {int(m.group(2)) for m in found}
     layers = max(indices) + 1 if indices else 0
+    suffixes = ("", REVERSE) if any(m.group(3) for m in found) else ("",)
+    projected = any(m.group(1) == "weight_hr" for m in found)
     if layers == 0:
         problems.append("missing tensor 'rnn.weight_ih_l0': no recurrent layer found")
+    if projected and cell != "lstm":
+        problems.append(
+            f"tensor {projection_name(0)!r} is an LSTM projection (proj_size), but the cell is {cell}: "
+            "pass cell='lstm' / --cell lstm, or drop the weight_hr tensors"
+        )
     expected_names = {"encoder.weight", "decoder.weight", "decoder.bias"}
     for k in range(layers):
-        for name in layer_names(k):
-            expected_names.add(name)
-            if name not in w:
-                problems.append(f"missing tensor {name!r} (layer {k} of {layers}): every layer needs four")
+        for suffix in suffixes:
+            names = layer_names(k, suffix) + ((projection_name(k, suffix),) if projected else ())
+            which = ", backward direction" if suffix else ""
+            for name in names:
+                expected_names.add(name)
+                if name not in w:
+                    problems.append(
+                        f"missing tensor {name!r} (layer {k} of {layers}{which}): every layer needs "
+                        + ("five with a projection" if projected else "four")
+                    )
     for name in sorted(set(w) - expected_names):
         problems.append(f"unexpected tensor {name!r}: it is not part of a {cell} model")
     problems += _shape_problems(
-        w, cell, gates, vocab_size, layers, vocab_size if outputs is None else outputs
+        w, cell, gates, vocab_size, layers, vocab_size if outputs is None else outputs, suffixes
     )
     for name, value in w.items():
         problems += _value_problems(name, value)
@@ -309,7 +390,13 @@ def structure_problems(
 
 
 def _shape_problems(
-    w: Mapping[str, np.ndarray], cell: str, gates: int, vocab_size: int, layers: int, outputs: int
+    w: Mapping[str, np.ndarray],
+    cell: str,
+    gates: int,
+    vocab_size: int,
+    layers: int,
+    outputs: int,
+    suffixes: tuple[str, ...] = ("",),
 ) -> list[str]:
     problems: list[str] = []
     encoder = w.get("encoder.weight")
@@ -327,37 +414,47 @@ def _shape_problems(
         if hh is not None:
             problems.append(f"tensor 'rnn.weight_hh_l0' has shape {tuple(hh.shape)}, expected ({gates}·H, H)")
         return problems
-    hidden = hh.shape[1]
+    # H (the gates' units) and H_out (h's units): a projection W_hr (P, H) sets both, else W_hh's columns
+    hr = w.get(projection_name(0))
+    if hr is not None and (hr.ndim != 2 or 0 in hr.shape):
+        return problems + [f"tensor {projection_name(0)!r} has shape {tuple(hr.shape)}, expected (P, H)"]
+    hidden, output = (hr.shape[1], hr.shape[0]) if hr is not None else (hh.shape[1], hh.shape[1])
+    directions = len(suffixes)
     emb = encoder.shape[1] if encoder is not None else None
-    expected = {"decoder.weight": (outputs, hidden), "decoder.bias": (outputs,)}
+    expected = {"decoder.weight": (outputs, directions * output), "decoder.bias": (outputs,)}
     if emb is not None:
         expected["encoder.weight"] = (vocab_size, emb)
     for k in range(layers):
-        ih, hh_name, bi, bh = layer_names(k)
-        layer_hh = w.get(hh_name)
-        if k and layer_hh is not None and layer_hh.ndim == 2 and layer_hh.shape[1] != hidden:
-            problems.append(
-                f"inconsistent hidden size: layer 0 has {hidden} units but {hh_name!r} has shape "
-                f"{tuple(layer_hh.shape)}; every layer must have the same hidden size"
-            )
-            continue
-        if emb is not None or k:
-            expected[ih] = (gates * hidden, emb if k == 0 else hidden)
-        expected[hh_name] = (gates * hidden, hidden)
-        expected[bi] = expected[bh] = (gates * hidden,)
+        for suffix in suffixes:
+            ih, hh_name, bi, bh = layer_names(k, suffix)
+            layer_hh = w.get(hh_name)
+            if (k or suffix) and layer_hh is not None and layer_hh.ndim == 2 and layer_hh.shape[1] != output:
+                problems.append(
+                    f"inconsistent hidden size: layer 0 has {output} units but {hh_name!r} has shape "
+                    f"{tuple(layer_hh.shape)}; every layer must have the same hidden size"
+                )
+                continue
+            if emb is not None or k:
+                expected[ih] = (gates * hidden, emb if k == 0 else directions * output)
+            expected[hh_name] = (gates * hidden, output)
+            expected[bi] = expected[bh] = (gates * hidden,)
+            if hr is not None:
+                expected[projection_name(k, suffix)] = (output, hidden)
     for name, shape in expected.items():
         if name not in w or name == "encoder.weight":
             continue
         got = tuple(w[name].shape)
-        if name == "decoder.weight" and len(got) == 2 and got[1] == hidden and got[0] != outputs:
+        if name == "decoder.weight" and len(got) == 2 and got[1] == directions * output and got[0] != outputs:
             problems.append(
                 f"'decoder.weight' has {got[0]} rows for a vocabulary of {vocab_size}: a language model "
                 "predicts every token; if this is a classifier, pass head='classifier' / --head classifier"
             )
             continue
         if got != shape:
+            size = f"hidden size {hidden}" + (f" and proj_size {output}" if hr is not None else "")
+            where = " (bidirectional)" if directions == 2 else ""
             problems.append(
-                f"tensor {name!r} has shape {got}, expected {shape} for a {cell} with hidden size {hidden}"
+                f"tensor {name!r} has shape {got}, expected {shape} for a {cell}{where} with {size}"
                 + _gate_hint(got, hidden, gates)
             )
     return problems

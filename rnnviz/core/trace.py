@@ -13,9 +13,12 @@ from rnnviz.core import display
 class Trace:
     tokens: list[str]  # (T,) as typed; nothing added
     ids: np.ndarray  # (T,) int
-    hidden: np.ndarray  # (L, T, H): h of every layer after token t
-    cell_state: np.ndarray | None  # (L, T, H) for an LSTM, else None
-    gates: dict[str, np.ndarray]  # name -> (L, T, H)
+    # Layer options: D = 2 directions for a bidirectional model ([forward, backward] units at each t, as
+    # PyTorch lays out its output; the backward half at t has read tokens T−1…t); H_out = P for an LSTM
+    # with projections, else H.
+    hidden: np.ndarray  # (L, T, D·H_out): h of every layer after token t
+    cell_state: np.ndarray | None  # (L, T, D·H) for an LSTM, else None
+    gates: dict[str, np.ndarray]  # name -> (L, T, D·H), [forward, backward] units like hidden
     probs: np.ndarray | None  # (T, V): next-token distribution after token t (None if not decoded)
     cell: str  # "rnn" | "lstm" | "gru": the model's, never assumed
     vocab: list[str] | None = None  # the model's vocabulary, to name predicted words

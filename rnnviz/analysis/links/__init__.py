@@ -10,6 +10,10 @@ the next-word prediction after token t depends on token s, normalized so each co
     gradient    L2 norm of that log-probability's gradient w.r.t. the embedding of s (saliency)
     retention   LSTM only: mean over the top layer's units of f_{s+1} ⊙ ⋯ ⊙ f_t (forget gates)
 
+A bidirectional model's output at t has also read the words after t (its backward direction), so
+its rows are not lower-triangular: row t covers |s − t| < window on both sides, and each occluded
+variant or gradient sweep runs the whole sentence; retention does not apply to it.
+
 `window` limits row t to s > t − window. Work outside the window is skipped: a row needs only the
 words from t − window + 1 to t, started from the state the trace recorded before them.
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.core.cells import LayerRun, run_layer, run_projected
+from rnnviz.core.cells import LayerRun, StackRun, run_layer, run_projected
+from rnnviz.core.grad import bidirectional_backward, stack_backward
 from rnnviz.core.model import Model, softmax
 from rnnviz.core.trace import Trace
 from rnnviz.errors import InputError
@@ -54,11 +55,11 @@ def check_arguments(model: Model, trace: Trace, window: int, steps: int = DEFAUL
 
 
 def check_trace(model: Model, trace: Trace) -> None:
-    expected = (model.num_layers, len(trace), model.hidden_size)
+    expected = (model.num_layers, len(trace), model.state_size)
     if trace.hidden.shape != expected or len(trace.ids) != len(trace):
         raise InputError(
             f"this trace ({trace.hidden.shape[0]} layer(s) × {trace.hidden.shape[2]} units) was not made "
-            f"by this model ({model.num_layers} × {model.hidden_size}): run model.run(text) first"
+            f"by this model ({model.num_layers} × {model.state_size}): run model.run(text) first"
         )
 
 
@@ -66,6 +67,13 @@ def check_trace(model: Model, trace: Trace) -> None:
 def window_start(t: int, window: int) -> int:
     """The first word row t looks at."""
     return max(0, t - window + 1)
+
+
+def link_span(model: Model, t: int, window: int, length: int) -> tuple[int, int]:
+    """The first and last word row t looks at: t − window < s ≤ t, or, for a bidirectional model,
+    whose output at t has also read the words after t, |s − t| < window."""
+    last = min(length - 1, t + window - 1) if model.bidirectional else t
+    return window_start(t, window), last
 
 
 def _initial_state(model: Model, trace: Trace, k: int, start: int) -> tuple[np.ndarray | None, ...]:
@@ -101,6 +109,41 @@ def forward_projected(model: Model, projected: np.ndarray, trace: Trace, start: 
 
 
 # -- gradients of the top next word ------------------------------------------------------------------
+def segments(
+    model: Model, trace: Trace, targets: np.ndarray, window: int, per_row: int, max_rows: int
+) -> list[tuple[np.ndarray, int, int]]:
+    """(targets, first word run, last word run) of each backward sweep.
+
+    A bidirectional model's state at any word has read the whole sentence (its backward direction
+    starts at the end), so each of its sweeps runs the whole sentence, for fewer rows at a time."""
+    if not model.bidirectional:
+        chunks = row_chunks(targets, window, per_row, max_rows)
+        return [(c, segment_start(window_start(int(c[0]), window)), int(c[-1])) for c in chunks]
+    length = len(trace)
+    rows = max(1, min(max_rows, BACKWARD_BUDGET // max(1, length * per_row)))
+    return [(targets[k : k + rows], 0, length - 1) for k in range(0, len(targets), rows)]
+
+
+def run_segment(model: Model, x: np.ndarray, trace: Trace, start: int) -> tuple[np.ndarray, object]:
+    """The top layer's states (n, B, D·H_out) over x (n, B, E), the words from `start` on, and what
+    `backward_segment` needs; a bidirectional model runs from the sentence's start (start = 0)."""
+    if model.bidirectional:
+        stack = model.run_stack_of(x)
+        return stack.h[-1], stack
+    runs = forward_from(model, x, trace, start)
+    return runs[-1].h, runs
+
+
+def backward_segment(model: Model, recorded: object, x: np.ndarray, dh: np.ndarray) -> np.ndarray:
+    """∂/∂x (n, B', E) of Σ <dh, top states> for a `run_segment` result; dh (n, B', D·H_out)."""
+    if isinstance(recorded, StackRun):
+        return bidirectional_backward(
+            model.cell, recorded, x, model.layers, model.reverse_layers, dh, nonlinearity=model.nonlinearity
+        )
+    grads, _ = stack_backward(model.cell, recorded, x, model.layers, dh, nonlinearity=model.nonlinearity)
+    return grads
+
+
 def trace_top_words(model: Model, trace: Trace, targets: np.ndarray) -> np.ndarray:
     """The most likely next word after each target position, as the model predicts it."""
     return model.logits(trace.hidden[-1, targets]).argmax(axis=1)
@@ -217,5 +260,5 @@ def word_cost(model: Model) -> float:
 
 
 def decode_cost(model: Model) -> float:
-    """Multiply-adds of one next-word distribution (H·V)."""
-    return len(model.vocab) * model.hidden_size
+    """Multiply-adds of one next-word distribution (D·H_out·V)."""
+    return len(model.vocab) * model.state_size

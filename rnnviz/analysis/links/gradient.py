@@ -12,22 +12,21 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from rnnviz.core.grad import stack_backward
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 
 from .common import (
     DEFAULT_WINDOW,
     GRADIENT_ROWS,
+    backward_segment,
     check_arguments,
     decode_cost,
-    forward_from,
-    row_chunks,
-    segment_start,
+    link_span,
+    run_segment,
+    segments,
     target_positions,
     top_word_cotangent,
     trace_top_words,
-    window_start,
     word_cost,
 )
 from .registry import LinkMethod
@@ -38,9 +37,9 @@ def embedding_gradient(model: Model, trace: Trace, t: int, window: int = DEFAULT
     check_arguments(model, trace, window)
     (target,) = target_positions([t], len(trace))
     out = np.zeros((len(trace), model.embedding_size), dtype=model.dtype)
-    for chunk, start, grads in embedding_gradients(model, trace, np.array([target]), window):
-        lo = window_start(int(chunk[0]), window)
-        out[lo : target + 1] = grads[lo - start : target - start + 1, 0]
+    for _, start, grads in embedding_gradients(model, trace, np.array([target]), window):
+        lo, hi = link_span(model, int(target), window, len(trace))
+        out[lo : hi + 1] = grads[lo - start : hi - start + 1, 0]
     return out
 
 
@@ -51,20 +50,15 @@ def embedding_gradients(
     words = trace_top_words(model, trace, targets)
     per_row = len(model.gate_names) * model.hidden_size
     offset = 0
-    for chunk in row_chunks(targets, window, per_row, GRADIENT_ROWS):
-        start = segment_start(window_start(int(chunk[0]), window))
-        stop = int(chunk[-1])
+    for chunk, start, stop in segments(model, trace, targets, window, per_row, GRADIENT_ROWS):
         x = model.embedding[trace.ids[start : stop + 1]][:, None, :]  # (n, 1, E)
-        runs = forward_from(model, x, trace, start)
-        dh = np.zeros((stop - start + 1, len(chunk), model.hidden_size), dtype=model.dtype)
+        top, recorded = run_segment(model, x, trace, start)
+        dh = np.zeros((stop - start + 1, len(chunk), model.state_size), dtype=model.dtype)
         columns = np.arange(len(chunk))
         dh[chunk - start, columns] = top_word_cotangent(
-            model, runs[-1].h[chunk - start, 0], words[offset : offset + len(chunk)]
+            model, top[chunk - start, 0], words[offset : offset + len(chunk)]
         )
-        grads, _ = stack_backward(
-            model.cell, runs, x, model.layers, dh, batch=len(chunk), nonlinearity=model.nonlinearity
-        )
-        yield chunk, start, grads
+        yield chunk, start, backward_segment(model, recorded, x, dh)
         offset += len(chunk)
 
 
@@ -74,8 +68,8 @@ def gradient_rows(model: Model, trace: Trace, targets: np.ndarray, window: int, 
     for chunk, start, grads in embedding_gradients(model, trace, targets, window):
         norms = np.sqrt(np.einsum("nre,nre->nr", grads, grads))  # (n, R)
         for r, t in enumerate(chunk):
-            lo = window_start(int(t), window)
-            out[row + r, lo : t + 1] = norms[lo - start : t - start + 1, r]
+            lo, hi = link_span(model, int(t), window, len(trace))
+            out[row + r, lo : hi + 1] = norms[lo - start : hi - start + 1, r]
         row += len(chunk)
     return out
 

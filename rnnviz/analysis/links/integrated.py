@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.core.grad import stack_backward
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 
@@ -18,15 +17,15 @@ from .common import (
     DEFAULT_STEPS,
     DEFAULT_WINDOW,
     GRADIENT_ROWS,
+    backward_segment,
     check_arguments,
     decode_cost,
-    forward_from,
-    row_chunks,
-    segment_start,
+    link_span,
+    run_segment,
+    segments,
     target_positions,
     top_word_cotangent,
     trace_top_words,
-    window_start,
     word_cost,
 )
 from .registry import LinkMethod
@@ -44,7 +43,7 @@ def integrated_gradients(
     (target,) = target_positions([t], len(trace))
     out = np.zeros(len(trace), dtype=model.dtype)
     ((lo, values),) = _signed(model, trace, np.array([target]), window, steps)
-    out[lo : target + 1] = values
+    out[lo : lo + len(values)] = values
     return out
 
 
@@ -57,28 +56,28 @@ def _signed(
     per_row = steps * len(model.gate_names) * model.hidden_size
     results: list[tuple[int, np.ndarray]] = []
     offset = 0
-    for chunk in row_chunks(targets, window, per_row, max(1, GRADIENT_ROWS // steps)):
-        start = segment_start(window_start(int(chunk[0]), window))
-        stop = int(chunk[-1])
+    for chunk, start, stop in segments(
+        model, trace, targets, window, per_row, max(1, GRADIENT_ROWS // steps)
+    ):
         rows = len(chunk)
         embedded = model.embedding[trace.ids[start : stop + 1]]  # (n, E)
         # scale[j, r·steps + k]: α_k inside row r's window (its words up to t), 1 elsewhere.
         times = np.arange(start, stop + 1)[:, None]
-        lows = np.array([window_start(int(t), window) for t in chunk])
-        inside = (times >= lows[None, :]) & (times <= chunk[None, :])  # (n, R)
+        lows, highs = np.array([link_span(model, int(t), window, len(trace)) for t in chunk]).T
+        inside = (times >= lows[None, :]) & (times <= highs[None, :])  # (n, R)
         scale = np.where(inside[:, :, None], alphas[None, None, :], 1).reshape(len(times), rows * steps)
         x = embedded[:, None, :] * scale[:, :, None].astype(model.dtype)  # (n, R·steps, E)
-        runs = forward_from(model, x, trace, start)
-        dh = np.zeros((len(times), rows * steps, model.hidden_size), dtype=model.dtype)
+        top, recorded = run_segment(model, x, trace, start)
+        dh = np.zeros((len(times), rows * steps, model.state_size), dtype=model.dtype)
         batch_time = np.repeat(chunk - start, steps)
         batch_word = np.repeat(words[offset : offset + rows], steps)
         columns = np.arange(rows * steps)
-        dh[batch_time, columns] = top_word_cotangent(model, runs[-1].h[batch_time, columns], batch_word)
-        grads, _ = stack_backward(model.cell, runs, x, model.layers, dh, nonlinearity=model.nonlinearity)
+        dh[batch_time, columns] = top_word_cotangent(model, top[batch_time, columns], batch_word)
+        grads = backward_segment(model, recorded, x, dh)
         mean_grad = grads.reshape(len(times), rows, steps, -1).mean(axis=2)  # (n, R, E)
         attributions = np.einsum("ne,nre->nr", embedded, mean_grad)
-        for r, t in enumerate(chunk):
-            results.append((int(lows[r]), attributions[lows[r] - start : t - start + 1, r]))
+        for r in range(rows):
+            results.append((int(lows[r]), attributions[lows[r] - start : highs[r] - start + 1, r]))
         offset += rows
     return results
 

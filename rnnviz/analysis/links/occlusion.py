@@ -28,6 +28,8 @@ def occlusion_rows(model: Model, trace: Trace, targets: np.ndarray, window: int,
     out = np.zeros((len(targets), length), dtype=model.dtype)
     if not len(targets):
         return out
+    if model.bidirectional:
+        return _bidirectional_rows(model, trace, targets, window, out)
     base = window_start(int(targets[0]), window)  # no earlier word reaches any target
     positions = np.arange(base, int(targets[-1]) + 1)
     embedded = model.embedding[trace.ids[base : targets[-1] + 1]]  # (n, E), from `base` on
@@ -64,6 +66,34 @@ def occlusion_rows(model: Model, trace: Trace, targets: np.ndarray, window: int,
         column = np.concatenate(columns)
         row = row_of_time[time]
         out[row, occluded[column]] = tv.distance(top[time - start, column], row, model)
+    return out
+
+
+def _blank(model: Model) -> np.ndarray:
+    unk_id = model.vocab_index.unk_id
+    return model.embedding[unk_id] if unk_id is not None else np.zeros(model.embedding_size, model.dtype)
+
+
+def _bidirectional_rows(
+    model: Model, trace: Trace, targets: np.ndarray, window: int, out: np.ndarray
+) -> np.ndarray:
+    """Occlusion for a bidirectional model: its output at t reads the words on both sides, so each
+    occluded variant runs the whole sentence (no recorded state to start from) and every target
+    within the window on either side (|s − t| < window) is measured."""
+    embedded = model.embedding[trace.ids]  # (T, E)
+    blank = _blank(model)
+    positions = np.arange(len(trace))
+    near = np.abs(positions[:, None] - targets[None, :]) < window  # (T, R): s reaches target r
+    changed = np.any(embedded != blank, axis=1)
+    variants = positions[near.any(axis=1) & changed]
+    tv = TotalVariation.build(model, trace, targets)
+    for lo in range(0, len(variants), OCCLUSION_CHUNK):
+        occluded = variants[lo : lo + OCCLUSION_CHUNK]
+        x = np.repeat(embedded[:, None, :], len(occluded), axis=1)  # (T, C, E)
+        x[occluded, np.arange(len(occluded))] = blank
+        top = model.run_stack_of(x).h[-1]  # (T, C, D·H_out)
+        rows, columns = np.nonzero(near[occluded].T)  # pairs ordered by target row, as distance wants
+        out[rows, occluded[columns]] = tv.distance(top[targets[rows], columns], rows, model)
     return out
 
 

@@ -32,9 +32,14 @@ def retention_cost(model: Model, window: float, rows: int) -> float:
 
 
 def retention_supports(model: Model) -> str | None:
-    if model.cell == "lstm":
-        return None
-    return f"retention reads forget gates, which only an LSTM has (this model is a {model.cell})"
+    if model.cell != "lstm":
+        return f"retention reads forget gates, which only an LSTM has (this model is a {model.cell})"
+    if model.bidirectional:
+        return (
+            "retention follows the forget gates from s up to t, and a bidirectional model's output at t "
+            "also reads the words after t: use occlusion, gradient or integrated"
+        )
+    return None
 
 
 RETENTION = LinkMethod(

@@ -18,12 +18,12 @@ Why the fast loops look the way they do (each step is one small GEMV plus about 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from rnnviz.core.cells import gru, lstm, rnn
-from rnnviz.core.cells.base import CellSpec, LayerRun, LayerWeights
+from rnnviz.core.cells.base import CellSpec, LayerRun, LayerWeights, split_gates
 from rnnviz.errors import InputError
 
 CELLS: dict[str, CellSpec] = {spec.name: spec for spec in (rnn.SPEC, lstm.SPEC, gru.SPEC)}
@@ -52,6 +52,7 @@ __all__ = [
     "cells_with_gate_count",
     "project_inputs",
     "reference_run",
+    "run_bidirectional",
     "run_layer",
     "run_projected",
     "run_stack",
@@ -101,11 +102,11 @@ def run_projected(
     c_out: np.ndarray | None = None,
 ) -> LayerRun:
     """The recurrent loop over inputs already projected by `project_inputs` (T, B, G·H); `projected`
-    is overwritten: it becomes the run's `acts`. h_out (and c_out, LSTM) (T, B, H): where to write
-    the states instead of new arrays."""
+    is overwritten: it becomes the run's `acts`. h_out (T, B, w.output_size) (and c_out, LSTM,
+    (T, B, H)): where to write the states instead of new arrays."""
     spec = spec_of(cell)
     steps, batch, _ = projected.shape
-    h = np.empty((steps, batch, w.hidden_size), projected.dtype) if h_out is None else h_out
+    h = np.empty((steps, batch, w.output_size), projected.dtype) if h_out is None else h_out
     return spec.steps(projected, w, h0, c0, h, c_out, nonlinearity)
 
 
@@ -123,12 +124,25 @@ def run_layer(
 
 @dataclass
 class StackRun:
-    """A run of stacked layers whose results share (L, T, B, ·) arrays; runs[k] holds views of layer k."""
+    """A run of stacked layers whose results share (L, T, B, ·) arrays; runs[k] holds views of layer k.
+
+    Bidirectional: h and c hold [forward, backward] units at each position (PyTorch's layout), and
+    reverse_runs[k] is layer k's backward direction in its own time order (its step j read word T−1−j)."""
 
     runs: list[LayerRun]
-    h: np.ndarray  # (L, T, B, H)
-    c: np.ndarray | None  # (L, T, B, H), cells with a cell state only
-    acts: np.ndarray  # (L, T, B, G·H)
+    h: np.ndarray  # (L, T, B, D·H_out): H_out = H, or P with an LSTM projection
+    c: np.ndarray | None  # (L, T, B, D·H), cells with a cell state only
+    acts: np.ndarray  # (L, T, B, G·H), the forward direction
+    reverse_runs: list[LayerRun] = field(default_factory=list)
+    reverse_acts: np.ndarray | None = None  # (L, T, B, G·H) in the backward direction's time order
+
+    def gates(self, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """name → (L, T, B, D·H): each gate of every layer, [forward, backward] units when bidirectional."""
+        forward = split_gates(self.acts, names)
+        if self.reverse_acts is None:
+            return forward
+        backward = split_gates(self.reverse_acts[:, ::-1], names)
+        return {name: np.concatenate([forward[name], backward[name]], axis=-1) for name in names}
 
 
 def run_stack(cell: str, x: np.ndarray, layers: list[LayerWeights], nonlinearity: str = "tanh") -> StackRun:
@@ -139,11 +153,11 @@ def run_stack(cell: str, x: np.ndarray, layers: list[LayerWeights], nonlinearity
     """
     spec = spec_of(cell)
     steps, batch, _ = x.shape
-    hidden = layers[0].hidden_size
+    hidden, output = layers[0].hidden_size, layers[0].output_size
     shape = (len(layers), steps, batch)
     acts = np.empty((*shape, spec.gate_count * hidden), dtype=x.dtype)
-    h = np.empty((*shape, hidden), dtype=x.dtype)
-    c = np.empty_like(h) if spec.has_cell_state else None
+    h = np.empty((*shape, output), dtype=x.dtype)
+    c = np.empty((*shape, hidden), dtype=x.dtype) if spec.has_cell_state else None
     runs: list[LayerRun] = []
     for k, w in enumerate(layers):
         project_inputs(cell, x, w, out=acts[k])
@@ -151,6 +165,43 @@ def run_stack(cell: str, x: np.ndarray, layers: list[LayerWeights], nonlinearity
         runs.append(run_projected(cell, acts[k], w, nonlinearity=nonlinearity, h_out=h[k], c_out=c_out))
         x = h[k]
     return StackRun(runs=runs, h=h, c=c, acts=acts)
+
+
+def run_bidirectional(
+    cell: str,
+    x: np.ndarray,
+    layers: list[LayerWeights],
+    reverse_layers: list[LayerWeights],
+    nonlinearity: str = "tanh",
+) -> StackRun:
+    """Bidirectional stacked layers over x (T, B, In), as nn.LSTM/GRU/RNN(bidirectional=True) run them.
+
+    Layer k's backward direction runs over its inputs reversed in time, so its state at position t
+    has read positions T−1…t; layer k + 1 (and the decoder) reads [forward h_t, backward h_t]."""
+    spec = spec_of(cell)
+    steps, batch, _ = x.shape
+    hidden, output = layers[0].hidden_size, layers[0].output_size
+    shape = (len(layers), steps, batch)
+    acts = np.empty((*shape, spec.gate_count * hidden), dtype=x.dtype)
+    reverse_acts = np.empty_like(acts)
+    h = np.empty((*shape, 2 * output), dtype=x.dtype)
+    c = np.empty((*shape, 2 * hidden), dtype=x.dtype) if spec.has_cell_state else None
+    runs: list[LayerRun] = []
+    reverse_runs: list[LayerRun] = []
+    for k, (w, w_reverse) in enumerate(zip(layers, reverse_layers, strict=True)):
+        project_inputs(cell, x, w, out=acts[k])
+        project_inputs(cell, x[::-1], w_reverse, out=reverse_acts[k])
+        # The states are written straight into their half of h (and c); the backward half through a
+        # time-reversed view, so its run records its own time order and h reads in sentence order.
+        forward_c = None if c is None else c[k, :, :, :hidden]
+        reverse_c = None if c is None else c[k, ::-1, :, hidden:]
+        forward_h, reverse_h = h[k, :, :, :output], h[k, ::-1, :, output:]
+        runs.append(run_projected(cell, acts[k], w, None, None, nonlinearity, forward_h, forward_c))
+        reverse_runs.append(
+            run_projected(cell, reverse_acts[k], w_reverse, None, None, nonlinearity, reverse_h, reverse_c)
+        )
+        x = h[k]
+    return StackRun(runs=runs, h=h, c=c, acts=acts, reverse_runs=reverse_runs, reverse_acts=reverse_acts)
 
 
 def reference_run(
@@ -165,8 +216,7 @@ def reference_run(
     `after_step(t, step)` may change step["h"] (and step["c"]) in place before the next step reads them."""
     spec = spec_of(cell)
     reference = spec.reference_step
-    hidden = w.hidden_size
-    h, c = np.zeros(hidden), np.zeros(hidden) if spec.has_cell_state else None
+    h, c = np.zeros(w.output_size), np.zeros(w.hidden_size) if spec.has_cell_state else None
     out: dict[str, list[np.ndarray]] = {}
     for t, x_t in enumerate(x):
         step = reference(x_t, h, c, w, nonlinearity)

@@ -1,7 +1,8 @@
 """What every cell shares: the weights of one layer, what a run records, and the spec a cell declares.
 
 Shapes: x (T, B, In) time-major; W_ih (G·H, In), W_hh (G·H, H), b_ih, b_hh (G·H,), with G the number
-of gate blocks the cell's spec names (in PyTorch's order).
+of gate blocks the cell's spec names (in PyTorch's order). An LSTM with projections (PyTorch's
+proj_size P > 0) also has W_hr (P, H): its h has P units (W_hh is then (G·H, P)), its c keeps H.
 """
 
 from __future__ import annotations
@@ -18,17 +19,24 @@ class LayerWeights:
     w_hh: np.ndarray
     b_ih: np.ndarray
     b_hh: np.ndarray
+    w_hr: np.ndarray | None = None  # (P, H): an LSTM's projection of h (proj_size > 0), else None
 
     @property
     def hidden_size(self) -> int:
-        return self.w_hh.shape[1]
+        """H: the units of the gates (and of an LSTM's c)."""
+        return self.w_hh.shape[1] if self.w_hr is None else self.w_hr.shape[1]
+
+    @property
+    def output_size(self) -> int:
+        """The units of h, what the next layer and the decoder read: P with a projection, else H."""
+        return self.w_hh.shape[1] if self.w_hr is None else self.w_hr.shape[0]
 
 
 @dataclass
 class LayerRun:
     """Everything one layer computed, kept for drawing and for the backward pass."""
 
-    h: np.ndarray  # (T, B, H)
+    h: np.ndarray  # (T, B, H), or (T, B, P) for an LSTM with a projection
     c: np.ndarray | None  # (T, B, H), cells with a cell state only
     acts: np.ndarray  # (T, B, G·H): activated gates (LSTM, GRU) or pre-activation (RNN)
     hn: np.ndarray | None = None  # (T, B, H), GRU only: W_hn h_{t-1} + b_hn, needed by the backward pass
@@ -37,7 +45,7 @@ class LayerRun:
 
 # steps(acts, w, h0, c0, h_out, c_out, nonlinearity) -> LayerRun: the fast recurrent loop
 StepsFn = Callable[..., LayerRun]
-# backward_step(run, t, h_prev, dh_t, dc_next, dc_extra, da_x, da_h, w_hh, nonlinearity, on_step)
+# backward_step(run, t, h_prev, dh_t, dc_next, dc_extra, da_x, da_h, w, nonlinearity, on_step)
 #   -> (dh_prev, dc_prev): one step of backpropagation through time, writing the pre-activation grads
 BackwardFn = Callable[..., tuple[np.ndarray, "np.ndarray | None"]]
 # reference_step(x_t, h_prev, c_prev, w, nonlinearity) -> dict of h, c and every gate, one equation a line

@@ -100,7 +100,7 @@ def backward_step(
     dc_extra: np.ndarray | None,
     da_x: np.ndarray | None,
     da_h: np.ndarray | None,
-    w_hh: np.ndarray,
+    w: LayerWeights,
     nonlinearity: str,
     on_step,
 ) -> tuple[np.ndarray, None]:
@@ -121,7 +121,7 @@ def backward_step(
     dx_t[:, H : 2 * H] = dh_part[:, H : 2 * H] = daz
     dx_t[:, 2 * H :] = dan
     dh_part[:, 2 * H :] = dan * r
-    return dh_t * z + dh_part @ w_hh, None
+    return dh_t * z + dh_part @ w.w_hh, None
 
 
 SPEC = CellSpec(

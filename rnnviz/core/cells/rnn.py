@@ -70,7 +70,7 @@ def backward_step(
     dc_extra: np.ndarray | None,
     da_x: np.ndarray | None,
     da_h: np.ndarray | None,
-    w_hh: np.ndarray,
+    w: LayerWeights,
     nonlinearity: str,
     on_step,
 ) -> tuple[np.ndarray, None]:
@@ -83,7 +83,7 @@ def backward_step(
         dpre = dh_t * (run.acts[t] > 0)
     if da_x is not None:
         da_x[...] = dpre
-    return dpre @ w_hh, None
+    return dpre @ w.w_hh, None
 
 
 SPEC = CellSpec(

@@ -67,8 +67,12 @@ def from_torch_names(tensors: dict[str, np.ndarray]) -> Renamed:
 
 
 def infer_cell(tensors: dict[str, np.ndarray]) -> tuple[str | None, str]:
-    """The cell type the shapes of `rnn.weight_hh_l0` (gates·H, H) imply, and a note for the reader."""
+    """The cell type the shapes of `rnn.weight_hh_l0` (gates·H, H) imply, and a note for the reader.
+    Only an LSTM has a projection `rnn.weight_hr_l0` (P, H); its W_hh is (4H, P)."""
     hh = tensors.get("rnn.weight_hh_l0")
+    hr = tensors.get("rnn.weight_hr_l0")
+    if hr is not None:
+        return "lstm", "lstm inferred from the projection weight_hr (proj_size > 0)"
     if hh is None or hh.ndim != 2 or hh.shape[1] == 0 or hh.shape[0] % hh.shape[1]:
         return None, ""
     fits = cells_with_gate_count(hh.shape[0] // hh.shape[1])

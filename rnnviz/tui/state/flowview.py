@@ -72,10 +72,10 @@ def window_run(model: Model, trace: Trace, layer: int, start: int, stop: int) ->
     else:
         x = np.ascontiguousarray(trace.hidden[layer - 1, start:stop])[:, None]
     h0 = c0 = None
-    if start > 0:
-        h0 = trace.hidden[layer, start - 1][None]
+    if start > 0:  # the forward direction's units (the flow follows it in a bidirectional model)
+        h0 = trace.hidden[layer, start - 1, : model.output_size][None]
         if trace.cell_state is not None:
-            c0 = trace.cell_state[layer, start - 1][None]
+            c0 = trace.cell_state[layer, start - 1, : model.hidden_size][None]
     return run_layer(model.cell, x, model.layers[layer], h0, c0, model.nonlinearity)
 
 

@@ -102,7 +102,12 @@ class ModelView:
 
     @property
     def units(self) -> int:
-        return self.trace.hidden_size
+        """Units of h per direction: a bidirectional model's units are drawn once per direction."""
+        return self.hidden.shape[1]
+
+    @property
+    def directions(self) -> int:
+        return self.model.directions
 
     @property
     def cell(self) -> str:
@@ -110,22 +115,35 @@ class ModelView:
 
     @cached_property
     def hidden(self) -> np.ndarray:
-        """(T, H) hidden state of the drawn layer."""
-        return self.trace.hidden[self.layer]
+        """(T, H) hidden state of the drawn layer (a bidirectional model: its forward direction)."""
+        return self._forward(self.trace.hidden[self.layer])
+
+    @cached_property
+    def backward_hidden(self) -> np.ndarray | None:
+        """(T, H) the backward direction's hidden state of a bidirectional model, else None."""
+        if self.model.directions == 1:
+            return None
+        layer = self.trace.hidden[self.layer]
+        return layer[:, layer.shape[1] // 2 :]
+
+    def _forward(self, values: np.ndarray) -> np.ndarray:
+        """The forward direction's units of a (T, D·units) array: the first half when bidirectional."""
+        return values if self.model.directions == 1 else values[:, : values.shape[1] // 2]
 
     @cached_property
     def cell_state(self) -> np.ndarray | None:
-        """(T, H) LSTM cell state of the drawn layer, else None."""
-        return None if self.trace.cell_state is None else self.trace.cell_state[self.layer]
+        """(T, H) LSTM cell state of the drawn layer (forward direction), else None."""
+        return None if self.trace.cell_state is None else self._forward(self.trace.cell_state[self.layer])
 
     @cached_property
     def gates(self) -> dict[str, np.ndarray]:
-        """name -> (T, H) gate activations (RNN: its pre-activation) of the drawn layer."""
-        return {name: values[self.layer] for name, values in self.trace.gates.items()}
+        """name -> (T, H) gate activations (RNN: its pre-activation) of the drawn layer (forward units)."""
+        return {name: self._forward(values[self.layer]) for name, values in self.trace.gates.items()}
 
     @cached_property
     def hidden_scale(self) -> float:
-        return state_scale(self.hidden)
+        """One color scale for both directions' heatmaps."""
+        return state_scale(self.trace.hidden[self.layer])
 
     @cached_property
     def cell_scale(self) -> float:

@@ -48,6 +48,8 @@ class ModelPanel(Vertical):
 
         # The widgets, kept rather than queried: a DOM query on every keypress costs more than drawing.
         self.hidden_map = StateHeatmap(classes="hidden")
+        self.backward_map = StateHeatmap(classes="backward")  # bidirectional models only
+        self.backward_map.display = False
         self.cell_map = StateHeatmap(classes="cell")  # hidden unless the model is an LSTM
         self.gates = GatesPanel(classes="gates")
         self.cell_scale = ScaleColumn(classes="cell-scale")
@@ -62,6 +64,7 @@ class ModelPanel(Vertical):
                 with Horizontal(classes="hidden-row"):
                     yield self.hidden_map
                     yield self.gates
+                yield self.backward_map
                 with Horizontal(classes="cell-row"):
                     yield self.cell_map
                     yield self.cell_scale
@@ -73,11 +76,12 @@ class ModelPanel(Vertical):
 
     @property
     def heatmaps(self) -> list[StateHeatmap]:
-        """The heatmaps on screen (the cell state one only for an LSTM)."""
-        return [self.hidden_map, self.cell_map] if self.cell_map.display else [self.hidden_map]
+        """The heatmaps on screen (the backward one when bidirectional, the cell state one for an LSTM)."""
+        maps = (self.hidden_map, self.backward_map, self.cell_map)
+        return [self.hidden_map] + [m for m in maps[1:] if m.display]
 
     def on_mount(self) -> None:
-        for heatmap in (self.hidden_map, self.cell_map):
+        for heatmap in (self.hidden_map, self.backward_map, self.cell_map):
             heatmap.sync_x.append(self.words_sync)
             heatmap.sync_y.append(self.rows_sync)
             self.words_sync.add(heatmap)
@@ -87,7 +91,7 @@ class ModelPanel(Vertical):
         self.show_view(self.view, self.show_cell)
 
     def on_unmount(self) -> None:
-        for heatmap in (self.hidden_map, self.cell_map):
+        for heatmap in (self.hidden_map, self.backward_map, self.cell_map):
             self.words_sync.remove(heatmap)
 
     def show_view(self, view: ModelView, show_cell: bool) -> None:
@@ -102,6 +106,13 @@ class ModelPanel(Vertical):
         hidden.border_title = Content(f"{visible(view.name)} · hidden state h")
         hidden.border_subtitle = Content(f"±{view.hidden_scale:.3g}")
         hidden.show(view.hidden, view.tokens, view.hidden_scale)
+        backward = self.backward_map
+        if backward.display != (view.backward_hidden is not None):
+            backward.display = view.backward_hidden is not None
+        if view.backward_hidden is not None:
+            hidden.border_title = Content(f"{visible(view.name)} · hidden state h, forward →")
+            backward.border_title = Content("hidden state h, ← backward (has read the words after)")
+            backward.show(view.backward_hidden, view.tokens, view.hidden_scale)
         cell = self.cell_map
         # Stacked panels are short: fewer predictions. (A style on the widget itself, not a class on
         # a container, which would restyle every widget below it.)
@@ -136,9 +147,11 @@ class ModelPanel(Vertical):
     def _push(self) -> None:
         view, step, order, selected = self.view, self.step, self.order, self.selected
         for heatmap in self.heatmaps:
-            heatmap.set_order(order)
+            # an LSTM projection's c has H units, not h's P: it keeps its own order then
+            same_units = heatmap.units == len(order)
+            heatmap.set_order(order if same_units else np.arange(heatmap.units))
             heatmap.cursor = step
-            heatmap.selected = selected
+            heatmap.selected = selected if same_units else -1
         gates = self.gates
         gates.border_title = Content(f"gates at “{visible(view.tokens[step])}”")
         gates.show(view, step, order, selected)
