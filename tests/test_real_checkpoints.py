@@ -143,3 +143,16 @@ def test_span_says_in_one_line_that_it_needs_a_language_model(tmp_path, capsys):
     assert main(["span", str(path), "--vocab", str(vocab), "--n", "2"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "this model is a classifier: give a language model" in err
+
+
+def test_a_keras_bidirectional_classifier_matches_keras():
+    """Both directions of every layer, forward units first, and the prediction Keras makes from the
+    forward state after the last word and the backward state after reading back to the first."""
+    pytest.importorskip("h5py")
+    path = KERAS / "imdb_bidir.keras"
+    model = rnnviz.load(path, vocab=vocab_of(path), dtype="float64")
+    expected = expected_of(path)
+    trace = model.run([str(t) for t in expected["tokens"]])
+    assert model.bidirectional and model.head == "classifier"
+    np.testing.assert_allclose(trace.hidden[0], expected["hidden_layer0"], rtol=0, atol=1e-6)
+    assert model.sequence_probs(trace)[1] == pytest.approx(float(expected["p_last"]), abs=1e-6)

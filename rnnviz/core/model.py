@@ -249,6 +249,18 @@ class Model:
         out += self.decoder_bias
         return out
 
+    def sequence_probs(self, trace: Trace) -> np.ndarray:
+        """The head on the whole sequence's final state, as a framework's sequence classifier predicts:
+        the top layer's forward state after the last token and, for a bidirectional model, its
+        backward state after reading back to the first token (Keras' `return_sequences=False`,
+        PyTorch's `h_n`). For a one-way model this is `trace.probs[-1]`."""
+        top = trace.hidden[-1]
+        final = top[-1]
+        if self.bidirectional:
+            half = top.shape[-1] // 2
+            final = np.concatenate([top[-1, :half], top[0, half:]])
+        return softmax(self.logits(final))
+
     def run(self, text: str | Sequence[str], decode: bool = True) -> Trace:
         """Run a sentence (a string, or a list of tokens) and record every number a screen draws."""
         tokens, ids = self.encode(text)
