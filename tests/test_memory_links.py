@@ -283,11 +283,14 @@ def test_batched_rows_equal_separate_single_row_passes(cell: str, monkeypatch: p
             )
             np.testing.assert_allclose(together, alone, atol=1e-13)
             # Small budgets split the batches differently; the numbers must not change.
-            with monkeypatch.context() as patch:
-                patch.setattr(memory.occlusion, "OCCLUSION_CHUNK", 2)
-                patch.setattr(memory.common, "BACKWARD_BUDGET", 1)
-                patch.setattr(memory.common, "DECODE_BUDGET", 1)
-                np.testing.assert_allclose(links(model, trace, method, window=window, steps=5), together)
+            for segment, elements in ((2, memory.occlusion.SEGMENT_ELEMENTS), (32, 1)):
+                with monkeypatch.context() as patch:
+                    patch.setattr(memory.occlusion, "OCCLUSION_SEGMENT", segment)
+                    patch.setattr(memory.occlusion, "SEGMENT_ELEMENTS", elements)  # 1: one word a segment
+                    patch.setattr(memory.common, "BACKWARD_BUDGET", 1)
+                    patch.setattr(memory.common, "DECODE_BUDGET", 1)
+                    again = links(model, trace, method, window=window, steps=5)
+                    np.testing.assert_allclose(again, together, atol=1e-13)
 
 
 def test_rows_limit_the_work_and_leave_other_rows_zero() -> None:
