@@ -22,8 +22,8 @@ the stopped one has ended, so two never compete for the cores.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import threading
+from collections.abc import Callable
 from functools import partial
 from typing import Generic, Protocol, TypeVar
 
