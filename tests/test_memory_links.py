@@ -283,11 +283,14 @@ def test_batched_rows_equal_separate_single_row_passes(cell: str, monkeypatch: p
             )
             np.testing.assert_allclose(together, alone, atol=1e-13)
             # Small budgets split the batches differently; the numbers must not change.
-            with monkeypatch.context() as patch:
-                patch.setattr(memory.occlusion, "OCCLUSION_CHUNK", 2)
-                patch.setattr(memory.common, "BACKWARD_BUDGET", 1)
-                patch.setattr(memory.common, "DECODE_BUDGET", 1)
-                np.testing.assert_allclose(links(model, trace, method, window=window, steps=5), together)
+            for segment, elements in ((2, memory.occlusion.SEGMENT_ELEMENTS), (32, 1)):
+                with monkeypatch.context() as patch:
+                    patch.setattr(memory.occlusion, "OCCLUSION_SEGMENT", segment)
+                    patch.setattr(memory.occlusion, "SEGMENT_ELEMENTS", elements)  # 1: one word a segment
+                    patch.setattr(memory.common, "BACKWARD_BUDGET", 1)
+                    patch.setattr(memory.common, "DECODE_BUDGET", 1)
+                    again = links(model, trace, method, window=window, steps=5)
+                    np.testing.assert_allclose(again, together, atol=1e-13)
 
 
 def test_rows_limit_the_work_and_leave_other_rows_zero() -> None:
@@ -374,3 +377,31 @@ def test_methods_for_lists_what_the_model_supports(cell: str) -> None:
     model = float64_model(cell)
     assert set(memory.methods_for(model)) == set(METHODS_FOR[cell])
     assert memory.methods_for(model)[0] == "occlusion"
+
+
+@pytest.mark.parametrize("cell", CELL_TYPES)
+def test_an_occlusion_row_built_in_pieces_equals_the_row_computed_at_once(cell: str) -> None:
+    """The viewer extends a row backwards piece by piece (LinkMethod.piece): the pieces, put together
+    and normalized, must give the row link_rows computes in one call, wherever the boundaries fall."""
+    model = float64_model(cell)
+    ids = np.tile(IDS, 3)  # 33 words, <unk> among them
+    trace = model.run_ids(ids)
+    piece = memory.METHODS["occlusion"].piece
+    assert piece is not None
+    for target, window in ((32, 256), (32, 20), (7, 256)):
+        whole = link_rows(model, trace, [target], window=window)[0]
+        earliest = max(0, target - window + 1)
+        for cuts in ([], [target], [target - 2, target - 5], [earliest + 1, target - 9, target]):
+            bounds = sorted({earliest, *[c for c in cuts if earliest < c <= target], target + 1})
+            raw = np.zeros(len(trace))
+            for first, stop in zip(bounds, bounds[1:], strict=False):
+                raw[first:stop] = piece(model, trace, target, first, stop, None)
+            np.testing.assert_allclose(raw / raw.sum(), whole, atol=1e-13)
+
+
+def test_an_occlusion_piece_stops_when_asked() -> None:
+    model = float64_model("lstm")
+    trace = model.run_ids(np.tile(IDS, 3))
+    piece = memory.METHODS["occlusion"].piece
+    assert piece is not None
+    assert piece(model, trace, 32, 0, 33, lambda: True) is None

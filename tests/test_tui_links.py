@@ -20,7 +20,7 @@ from rnnviz.analysis.units import memory_unit_ranking  # noqa: E402
 from rnnviz.io.weights import bundled_path, load  # noqa: E402
 from rnnviz.training.corpus import ANIMALS  # noqa: E402
 from rnnviz.tui.app import RnnvizApp, make_app  # noqa: E402
-from rnnviz.tui.state.linkcache import MIN_WINDOW, LinkCache, link_window, row_cost  # noqa: E402
+from rnnviz.tui.state.linkcache import MIN_WINDOW, LinkCache, LinkJob, link_window, row_cost  # noqa: E402
 
 DEMO_TOKENS = DEMO_SENTENCE.split()
 LAST_IT = len(DEMO_TOKENS) - 3
@@ -278,26 +278,93 @@ def test_sort_by_memory_on_a_model_without_the_demo_animals_says_why_and_keeps_i
     drive(make_app(model, "the cat sat on the mat"), scenario)
 
 
-def test_a_costly_row_looks_back_only_as_far_as_the_budget_allows_and_says_so():
+async def until(pilot, condition) -> None:
+    """Let the app run until condition() holds (a bound on the loop, not on time: a bug fails)."""
+    for _ in range(2_000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+        await pilot.pause()
+    assert condition()
+
+
+def capped_app(text: str) -> tuple[RnnvizApp, threading.Event]:
+    """An app whose occlusion rows look 20 words back at first, and whose extensions of a row wait
+    for the returned gate, so that a test sees the row before and after it is extended."""
+    app = make_app("lstm", text)
+    model = load(bundled_path("lstm"))
+    app.memory.links_budget = row_cost(model, "occlusion", 20.5)  # 20 words of occlusion fit, 21 do not
+    gate = threading.Event()
+    cache = app.memory.link_cache
+    extend = cache.extend
+
+    def gated(job, should_stop=None):
+        gate.wait(timeout=60)
+        return extend(job, should_stop)
+
+    cache.extend = gated
+    return app, gate
+
+
+def test_a_costly_row_looks_back_as_far_as_the_budget_allows_then_extends_to_the_full_window():
     text = f"{DEMO_SENTENCE} {DEMO_SENTENCE}"
     last_it = len(text.split()) - 3
-    app = make_app("lstm", text)
+    app, gate = capped_app(text)
 
     async def scenario(pilot):
         app = pilot.app
-        await go_to(pilot, last_it)
+        panel = app.panels[0].links_panel
+        await pilot.press("home", *["right"] * last_it)
+        await until(pilot, lambda: app.cursor == last_it and isinstance(panel.row, np.ndarray))
         view = app.panels[0].view
         assert link_window(view.model, "occlusion", app.memory.links_budget) == 20
         row = app.sentence_bar.links_row
         expected = link_rows(view.model, view.trace, [last_it], "occlusion", window=20)[0]
         assert np.allclose(row, expected, atol=1e-6)
         assert not row[: last_it + 1 - 20].any() and row[last_it + 1 - 20 : last_it + 1].any()
-        assert "· 20 words ·" in str(app.panels[0].links_panel.border_subtitle)
-        await press(pilot, "home", "right")  # a row that reaches the first word needs no such note
-        assert "words" not in str(app.panels[0].links_panel.border_subtitle)
+        assert f"· 20 of {last_it + 1} words ·" in str(panel.border_subtitle)  # it is being extended
+        gate.set()
+        await settle(pilot)
+        full = link_rows(view.model, view.trace, [last_it], "occlusion")[0]
+        assert np.allclose(app.sentence_bar.links_row, full, atol=1e-6)  # the tint reaches back too
+        assert np.allclose(panel.row, full, atol=1e-6)
+        assert "words" not in str(panel.border_subtitle)  # it reaches the first word now
+        assert app.memory.link_cache.pieces == 1  # 20 words, then the 10 before them
 
-    model = load(bundled_path("lstm"))
-    app.memory.links_budget = row_cost(model, "occlusion", 20.5)  # 20 words of occlusion fit, 21 do not
+    drive(app, scenario)
+
+
+def test_a_cursor_move_stops_the_extension_and_coming_back_continues_it():
+    text = f"{DEMO_SENTENCE} {DEMO_SENTENCE}"
+    last_it = len(text.split()) - 3
+    app, gate = capped_app(text)
+
+    async def scenario(pilot):
+        app = pilot.app
+        memory = app.memory
+        panel = app.panels[0].links_panel
+        await pilot.press("home", *["right"] * last_it)
+        await until(pilot, lambda: memory.links.busy)  # the worker waits at the gate to extend it
+        version = memory.links.version
+        await pilot.press("left")
+        await until(pilot, lambda: memory.links.version > version)  # the new word's request interrupts
+        gate.set()
+        await settle(pilot)
+        view = app.panels[0].view
+        here = link_rows(view.model, view.trace, [last_it - 1], "occlusion")[0]
+        assert app.cursor == last_it - 1
+        assert np.allclose(app.sentence_bar.links_row, here, atol=1e-6)
+        assert np.allclose(panel.row, here, atol=1e-6)
+        old = LinkJob(view.model, view.trace, "occlusion", last_it, 20)
+        assert memory.link_cache.reach(old) == 20  # its extension stopped: nothing of it landed
+        computed, pieces = memory.link_cache.computed, memory.link_cache.pieces
+        await press(pilot, "right")
+        assert memory.link_cache.reach(old) == last_it + 1
+        assert memory.link_cache.computed == computed  # the cached 20 words were not computed again
+        assert memory.link_cache.pieces == pieces + 1
+        full = link_rows(view.model, view.trace, [last_it], "occlusion")[0]
+        assert np.allclose(app.sentence_bar.links_row, full, atol=1e-6)
+
     drive(app, scenario)
 
 

@@ -9,6 +9,7 @@ from rnnviz.bench.forward import HEADLINE
 from rnnviz.bench.keypress import LARGE
 from rnnviz.bench.links import SIZES as LINK_SIZES
 from rnnviz.bench.longtext import WORDS
+from rnnviz.bench.reach import CASES as REACH_CASES
 from rnnviz.bench.sections import DEFAULT, SINGLE
 
 MODE_LABEL = {SINGLE: "1 thread", DEFAULT: "default threads"}
@@ -70,6 +71,15 @@ def check(sections: dict[str, Any]) -> list[Goal]:
             goals.append(
                 Goal(f"links {label} ({size}, {MODE_LABEL[mode]})", found[method]["median_ms"], limit, "ms")
             )
+    for mode in (SINGLE, DEFAULT):
+        reach = _result(sections, "reach", mode)
+        if not reach or (reach["hidden"], reach["words"]) != REACH_CASES["default"]:
+            continue
+        size = f"{reach['hidden']:,}-unit LSTM, T={reach['words']:,}"
+        figure = f"links reach: {size}: time until the cursor's row covers {reach['full_words']} words"
+        goals.append(Goal(f"{figure} ({MODE_LABEL[mode]})", reach["reach_s"], 5, "s"))
+        figure = f"links reach: {size}: keypress repaint median while it extends ({MODE_LABEL[mode]})"
+        goals.append(Goal(figure, reach["keys"]["median_ms"], 33, "ms"))
     long = _result(sections, "long", DEFAULT)
     if long and long["words"] == WORDS["default"]:
         goals.append(Goal(f"{long['words']:,} words: Model.run time", long["seconds"], 10, "s"))

@@ -26,6 +26,7 @@ def render(report: dict[str, Any], console: Console) -> None:
         console.print(Text("load average at the end: " + ", ".join(f"{x:.2f}" for x in end), style="dim"))
     sections = report["sections"]
     drawers = {"forward": _forward, "keypress": _keypress, "launch": _launch, "links": _links, "long": _long}
+    drawers["reach"] = _reach
     for name, by_mode in sections.items():
         console.print()
         errors = [f"{MODE_LABEL[m]}: {e['error']}" for m, e in by_mode.items() if "error" in e]
@@ -140,6 +141,23 @@ def _links(by_mode: dict[str, Any]) -> RenderableType:
     }
     for method, label in labels.items():
         table.add_row(label, *(_ms(found[method]["median_ms"]) for found in by_mode.values()))
+    return table
+
+
+def _reach(by_mode: dict[str, Any]) -> RenderableType:
+    first = next(iter(by_mode.values()))
+    size = f"{first['hidden']:,}-unit LSTM, T={first['words']:,}, first row {first['first_window']} words"
+    table = Table(title=f"links reach ({size})", title_justify="left")
+    table.add_column("figure")
+    for mode in by_mode:
+        table.add_column(MODE_LABEL[mode], justify="right")
+    reached = [found["reach_s"] for found in by_mode.values()]
+    table.add_row(
+        f"row covers {first['full_words']} words, s", *("—" if r is None else f"{r:.1f}" for r in reached)
+    )
+    table.add_row(
+        "repaint while extending, ms", *(_ms(found["keys"]["median_ms"]) for found in by_mode.values())
+    )
     return table
 
 

@@ -33,6 +33,7 @@ SECTIONS: dict[str, Section] = {
         Section("keypress", "keypress", "TUI keypress → repainted frame", (DEFAULT,)),
         Section("launch", "launch", "TUI launch → first frame", (DEFAULT,)),
         Section("links", "links", "memory links", (SINGLE, DEFAULT)),
+        Section("reach", "reach", "links reach on a 1,024-unit LSTM, cursor resting", (SINGLE, DEFAULT)),
         Section("long", "longtext", "100,000-word text", (DEFAULT,)),
     )
 }

@@ -268,6 +268,10 @@ class RnnvizApp(App[int]):
         """A worker's result (links, swap, silencing, ranking): its Latest hands on the newest."""
         message.latest.finish(message)
 
+    def on_latest_progress(self, message: Latest.Progress) -> None:
+        """A piece of a worker's result (a links row extended further back)."""
+        message.latest.progress(message)
+
     def _update_title(self) -> None:
         names = visible(describe_views(self.views))
         self.sub_title = f"{names} · sort: {self.sort_mode.name}"  # the terminal window's title

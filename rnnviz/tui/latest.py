@@ -12,10 +12,17 @@ The owner (a widget or the app) routes the message back with one handler:
 
     def on_latest_done(self, message: Latest.Done) -> None:
         message.latest.finish(message)
+
+Work that finishes in pieces (a links row extended backwards) calls `report(update)` from the thread
+after each piece; the owner routes `Latest.Progress` to `message.latest.progress(message)`, which
+hands the update of the newest request to `on_progress`. With `interrupt=True` a newer request also
+tells the running worker to stop (it checks `cancelled()` between pieces); the newer one starts once
+the stopped one has ended, so two never compete for the cores.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import Generic, Protocol, TypeVar
@@ -51,8 +58,28 @@ class Latest(Generic[RequestT, ResultT]):
             self.result = result
 
         def can_replace(self, message: Message) -> bool:
-            # Two results of the same Latest queued together: only the later (newer) one is handled.
-            return isinstance(message, Latest.Done) and message.latest is self.latest
+            # Two results of the same Latest queued together: only the newer one is handled (a stopped
+            # worker's late result must never push out the result of the request that replaced it).
+            return (
+                isinstance(message, Latest.Done)
+                and message.latest is self.latest
+                and message.version >= self.version
+            )
+
+    class Progress(Message):
+        """A piece of a worker's result, before it is done (posted from the thread)."""
+
+        def __init__(self, latest: Latest, version: int, request: object, update: object) -> None:
+            super().__init__()
+            self.latest = latest
+            self.version = version
+            self.request = request
+            self.update = update
+
+        def can_replace(self, message: Message) -> bool:
+            # Updates are snapshots: a newer update or the result of the same request supersedes one.
+            newer = isinstance(message, Latest.Progress | Latest.Done) and message.latest is self.latest
+            return newer and message.version >= self.version  # type: ignore[union-attr]
 
     def __init__(
         self,
@@ -62,8 +89,12 @@ class Latest(Generic[RequestT, ResultT]):
         *,
         group: str,
         description: str = "",
+        on_progress: Callable[[RequestT, object], None] | None = None,
+        interrupt: bool = False,
     ) -> None:
         self.owner = owner
+        self.on_progress = on_progress
+        self.interrupt = interrupt
         self.compute = compute
         self.on_result = on_result
         self.group = group
@@ -84,6 +115,8 @@ class Latest(Generic[RequestT, ResultT]):
         self._waiting = (self.version, request)
         if self._running is None:
             self._start()
+        elif self.interrupt and self._worker is not None:
+            self._worker.cancel()  # it stops at its next check; its Done then starts this request
         return self.version
 
     def cancel(self) -> None:
@@ -106,6 +139,12 @@ class Latest(Generic[RequestT, ResultT]):
         if message.version == self.version:
             self.on_result(message.request, message.result)  # type: ignore[arg-type]
 
+    def progress(self, message: Latest.Progress) -> None:
+        """On the event loop: hand a piece of the newest request's result to `on_progress`."""
+        message.stop()
+        if message.version == self.version and self.on_progress is not None:
+            self.on_progress(message.request, message.update)  # type: ignore[arg-type]
+
     def _start(self) -> None:
         assert self._waiting is not None
         version, request = self._waiting
@@ -117,9 +156,23 @@ class Latest(Generic[RequestT, ResultT]):
         )
 
     def _work(self, version: int, request: RequestT) -> None:
-        result = self.compute(request)
-        if not get_current_worker().is_cancelled:
-            self.owner.post_message(Latest.Done(self, version, request, result))
+        _reporting.current = (self, version, request)
+        try:
+            result = self.compute(request)
+        finally:
+            _reporting.current = None
+        # Posted even when cancelled: finish() must learn that the worker has ended (a stale result
+        # is never handed on).
+        self.owner.post_message(Latest.Done(self, version, request, result))
+
+
+_reporting = threading.local()  # in a worker thread: (Latest, version, request) it computes
+
+
+def report(update: object) -> None:
+    """In a worker: post a piece of the result (to the owner's `on_progress`, if still the newest)."""
+    latest, version, request = _reporting.current
+    latest.owner.post_message(Latest.Progress(latest, version, request, update))
 
 
 def cancelled() -> bool:

@@ -7,7 +7,11 @@ Everything slow runs in worker threads, the latest request winning (rnnviz.tui.l
 reads caches and does at most about a millisecond of work. A links row that costs about a
 millisecond (the demo models) is computed on the keypress itself; a costlier one (a long text, a big
 model) waits until the cursor has rested for LINKS_REST seconds (an event-loop timer, restarted by
-every request), so holding an arrow key does not queue a row for every word passed.
+every request), so holding an arrow key does not queue a row for every word passed. That first row
+may stop short of the full window (LINK_BUDGET); while the cursor rests, the same worker then extends
+it backwards piece by piece (LinkCache.extend), and each piece is drawn as it lands. Moving the cursor
+stops the extension between two segments of a piece (the links Latest interrupts); the pieces done so
+far stay cached, and resting on the word again continues from them.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from rnnviz.analysis.links import DEFAULT_METHOD, method_spec, methods_for
 from rnnviz.core.model import Model
 from rnnviz.errors import RnnvizError, first_line
 from rnnviz.tui.host import MemoryHost
-from rnnviz.tui.latest import Latest, cancelled
+from rnnviz.tui.latest import Latest, cancelled, report
 from rnnviz.tui.screens.swap import Swap, SwapDialog, SwapScreen, make_swap, swap_problem
 from rnnviz.tui.state.linkcache import LINK_BUDGET, LinkCache, LinkJob, Row, link_window
 from rnnviz.tui.state.memorysort import by_memory, cached_ranking, compute_ranking
@@ -52,7 +56,10 @@ class MemoryActions:
             self._rows_ready,
             group="links",
             description="memory links at the cursor",
+            on_progress=self._rows_progress,
+            interrupt=True,
         )
+        self._computing: tuple[tuple[int, str, int], ...] = ()  # the rows the links worker works on
         self.swapper: Latest[SwapRequest, Swap | str] = Latest(
             host, self._make_swap, self._show_swap, group="swap", description="counterfactual swap"
         )
@@ -104,23 +111,34 @@ class MemoryActions:
         return jobs
 
     def _request_links(self) -> None:
-        jobs = self._link_jobs()
-        rows = [job if isinstance(job, str) else self._instant_row(job) for job in jobs]
-        self._show_links(jobs, rows)
+        jobs, rows = self._refresh_links()
         missing = tuple(
-            job for job, row in zip(jobs, rows, strict=True) if isinstance(job, LinkJob) and row is None
+            job
+            for job, row in zip(jobs, rows, strict=True)
+            if isinstance(job, LinkJob) and (row is None or self.link_cache.extendable(job))
         )
         if self._rest is not None:
             self._rest.stop()
             self._rest = None
         self._wanted = missing
-        if missing:  # wait for the cursor to rest; every request starts the wait again
+        if missing and _keys(missing) != self._computing:  # the worker already on them goes on
+            # wait for the cursor to rest; every request starts the wait again
             self._rest = self.host.set_timer(self.links_rest, self._rested)
+
+    def _refresh_links(self) -> tuple[list[LinkJob | str], list[Row | None]]:
+        """Draw the rows the cache holds now (and the instant ones); the jobs and their rows."""
+        jobs = self._link_jobs()
+        rows = [job if isinstance(job, str) else self._instant_row(job) for job in jobs]
+        self._show_links(jobs, rows)
+        return jobs, rows
 
     def _rested(self) -> None:
         self._rest = None
         if self._wanted:
-            self.links.request(self._wanted)  # a row the cache already holds by then costs nothing
+            # A row the cache already holds by then costs nothing; a worker still extending another
+            # word's row stops at its next check.
+            self._computing = _keys(self._wanted)
+            self.links.request(self._wanted)
 
     def _instant_row(self, job: LinkJob) -> Row | None:
         """The cached row, or the row computed here when that takes about a millisecond (the demo
@@ -131,21 +149,36 @@ class MemoryActions:
         return row
 
     def _compute_rows(self, jobs: tuple[LinkJob, ...]) -> None:
-        """(worker thread) compute the rows into the cache."""
+        """(worker thread) compute the rows into the cache, then extend them back piece by piece,
+        posting each piece so that it is drawn."""
+        cache = self.link_cache
         for job in jobs:
             if cancelled():
                 return
-            self.link_cache.compute(job)
+            if cache.get(job) is None:
+                cache.compute(job)
+                report(job)
+        for job in jobs:
+            while not cancelled() and cache.extend(job, cancelled):
+                report(job)
+
+    def _rows_progress(self, jobs: tuple[LinkJob, ...], _: object) -> None:
+        self._refresh_links()  # a piece is cached: draw it, without asking for work again
 
     def _rows_ready(self, jobs: tuple[LinkJob, ...], _: None) -> None:
+        self._computing = ()
         self._request_links()  # the rows are cached now
 
     def _show_links(self, jobs: list[LinkJob | str], rows: list[Row | None]) -> None:
         host = self.host
         for panel, job, row in zip(host.panels, jobs, rows, strict=False):
             if isinstance(job, LinkJob):
-                reach = job.window if job.window <= job.step else None  # a row that stops short says so
-                panel.links_panel.show(panel.view.tokens, job.step, self.links_method, row, reach)
+                reach = self.link_cache.reach(job) or job.words
+                # A row that stops short says how far it reaches, and how far it will while it extends.
+                short = reach <= job.step
+                goal = job.full_words if short and self.link_cache.extendable(job) else None
+                shown = reach if short else None
+                panel.links_panel.show(panel.view.tokens, job.step, self.links_method, row, shown, goal)
             else:
                 step = min(host.cursor, panel.view.steps - 1)
                 panel.links_panel.show(panel.view.tokens, step, self.links_method, row)
@@ -282,3 +315,8 @@ class MemoryActions:
                     f"by memory: {result}; units stay in index order", severity="warning", timeout=6
                 )
         self.host.publish_state()  # the new order, where it applies
+
+
+def _keys(jobs: tuple[LinkJob, ...]) -> tuple[tuple[int, str, int], ...]:
+    """What identifies the rows of jobs (a job holds arrays, which do not compare as values)."""
+    return tuple((id(job.trace), job.method, job.step) for job in jobs)

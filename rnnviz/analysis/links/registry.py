@@ -3,7 +3,8 @@
 A method is a function that scores, for target positions t, how much the prediction after t depends
 on each word s ≤ t (`rows`; `link_rows` normalizes the rows to sum to 1), the multiply-adds that costs
 (`cost`, which the viewer uses to decide whether a row may run on the keypress), and which models it
-applies to (`supports`). Everything that lists, prices or explains the methods reads this table.
+applies to (`supports`), and, where the link of each word is computed on its own, a row piece by
+piece (`piece`). Everything that lists, prices or explains the methods reads this table.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from rnnviz.errors import InputError
 Rows = Callable[[Model, Trace, np.ndarray, int, int], np.ndarray]
 # cost(model, window, rows) → estimated multiply-adds of `rows` rows that each look `window` words back.
 Cost = Callable[[Model, float, int], float]
+# piece(model, trace, target, first, stop, should_stop) → (stop − first,) unnormalized links of target
+# from the sources first ≤ s < stop only, on the scale of `rows`; None once should_stop() said so.
+Piece = Callable[[Model, Trace, int, int, int, Callable[[], bool] | None], np.ndarray | None]
 
 
 def any_model(model: Model) -> str | None:
@@ -38,6 +42,9 @@ class LinkMethod:
     rows: Rows
     cost: Cost
     supports: Callable[[Model], str | None] = any_model  # None, or why the method does not apply
+    # A method whose link of s does not depend on the other sources can compute a row in pieces
+    # (the viewer extends a row backwards that way); its piece costs cost(t − first + 1) − cost(t − stop + 1).
+    piece: Piece | None = None
 
 
 METHODS: dict[str, LinkMethod] = {}  # in the order help texts and the viewer's `l` key list them

@@ -4,20 +4,26 @@ The TUI asks for one row at a time (the cursor's), computed by rnnviz.analysis.l
 thread; coming back to a word shows its row at once. A row that could not be computed is kept as
 its one-line reason. Only the rows of the most recent traces are kept.
 
-A row must never keep the screen busy for long, so `link_window` caps how far back it looks: the
-largest window (at most memory.DEFAULT_WINDOW) whose estimated cost fits LINK_BUDGET multiply-adds.
-The demo models always get the full window; a 1,024-unit LSTM's occlusion row looks ~30 words back.
+A row must never keep the screen busy for long, so `link_window` caps how far back it looks at
+first: the largest window (at most DEFAULT_WINDOW) whose estimated cost fits LINK_BUDGET
+multiply-adds. The demo models always get the full window; a 1,024-unit LSTM's occlusion row looks
+~30 words back at first. A method that computes rows in pieces (LinkMethod.piece) then has its row
+extended backwards (`extend`, from a worker while the cursor rests), each piece covering about as many
+earlier words as the row already does, until it reaches DEFAULT_WINDOW words; the cache keeps the
+unnormalized links of a partial row so that every piece, and coming back to the word, continues it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from rnnviz.analysis.links import DEFAULT_WINDOW, link_rows, method_spec
+from rnnviz.analysis.links.common import check_arguments
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
 from rnnviz.errors import RnnvizError, first_line
@@ -66,8 +72,28 @@ class LinkJob:
     def cost(self) -> float:
         return row_cost(self.model, self.method, self.words)
 
+    @property
+    def full_words(self) -> int:
+        """How many words the row covers once extended as far as it goes."""
+        extends = method_spec(self.method).piece is not None
+        return min(DEFAULT_WINDOW if extends else self.window, self.step + 1)
+
 
 Row = np.ndarray | str  # the row, or why there is none
+
+
+@dataclass
+class _Partial:
+    """A row computed for the sources first..step so far: the unnormalized links and the shown row."""
+
+    raw: np.ndarray  # (T,) on the method's own scale
+    first: int
+    row: np.ndarray  # raw normalized to sum to 1 (all zero while nothing has any influence)
+
+    @classmethod
+    def of(cls, raw: np.ndarray, first: int) -> _Partial:
+        total = raw.sum()
+        return cls(raw, first, raw / total if total > 0 else raw.copy())
 
 
 class LinkCache:
@@ -77,13 +103,25 @@ class LinkCache:
         self.traces_kept = traces_kept
         # The trace is kept in the entry so its id() cannot be reused by a new trace while cached.
         self._rows: OrderedDict[tuple[int, str], tuple[Trace, dict[int, Row]]] = OrderedDict()
+        self._partial: dict[tuple[int, str, int], _Partial] = {}  # rows that can still be extended
         self._lock = threading.Lock()
         self.computed = 0  # rows computed so far (tests check that a cached row is not computed again)
+        self.pieces = 0  # extensions computed so far
 
     def get(self, job: LinkJob) -> Row | None:
         with self._lock:
             entry = self._rows.get((id(job.trace), job.method))
             return None if entry is None else entry[1].get(job.step)
+
+    def reach(self, job: LinkJob) -> int | None:
+        """How many words the cached row of a job covers (None: no row, or a reason instead of one)."""
+        with self._lock:
+            partial = self._partial.get((id(job.trace), job.method, job.step))
+            if partial is not None:
+                return job.step - partial.first + 1
+            entry = self._rows.get((id(job.trace), job.method))
+            row = None if entry is None else entry[1].get(job.step)
+        return None if row is None or isinstance(row, str) else job.words
 
     def put(self, job: LinkJob, row: Row) -> None:
         with self._lock:
@@ -94,7 +132,14 @@ class LinkCache:
             entry[1][job.step] = row
             self._rows.move_to_end(key)
             while len(self._rows) > self.traces_kept:
-                self._rows.popitem(last=False)
+                trace_id, method = self._rows.popitem(last=False)[0]
+                for gone in [k for k in self._partial if k[:2] == (trace_id, method)]:
+                    del self._partial[gone]
+
+    def _put_partial(self, job: LinkJob, partial: _Partial) -> None:
+        with self._lock:
+            self._partial[(id(job.trace), job.method, job.step)] = partial
+        self.put(job, partial.row)
 
     def compute(self, job: LinkJob) -> Row:
         """The row of a job, from the cache or computed now (slow: call from a worker)."""
@@ -102,11 +147,58 @@ class LinkCache:
         if found is not None:
             return found
         row: Row
+        piece = method_spec(job.method).piece
         try:
-            row = link_rows(job.model, job.trace, [job.step], method=job.method, window=job.window)[0]
+            if piece is None:
+                row = link_rows(job.model, job.trace, [job.step], method=job.method, window=job.window)[0]
+            else:
+                row = self._first_piece(job)
         except RnnvizError as err:
             row = first_line(err)
-        self.put(job, row)
+        if isinstance(row, str) or piece is None:
+            self.put(job, row)
         with self._lock:
             self.computed += 1
         return row
+
+    def _first_piece(self, job: LinkJob) -> np.ndarray:
+        check_arguments(job.model, job.trace, job.window)
+        first = job.step - job.words + 1
+        raw = np.zeros(len(job.trace), dtype=job.model.dtype)
+        piece = method_spec(job.method).piece
+        assert piece is not None
+        values = piece(job.model, job.trace, job.step, first, job.step + 1, None)
+        assert values is not None  # nothing asked it to stop
+        raw[first : job.step + 1] = values
+        partial = _Partial.of(raw, first)
+        self._put_partial(job, partial)
+        return partial.row
+
+    def extendable(self, job: LinkJob) -> bool:
+        """Whether the cached row of a job can be extended further back."""
+        reach = self.reach(job)
+        return reach is not None and reach < job.full_words
+
+    def extend(self, job: LinkJob, should_stop: Callable[[], bool] | None = None) -> bool:
+        """Compute the next piece of a cached partial row (slow: call from a worker): about as many
+        earlier words as it covers already, or all the rest when that would leave less than half as
+        many. False when there is nothing to extend or should_stop() stopped it."""
+        with self._lock:
+            partial = self._partial.get((id(job.trace), job.method, job.step))
+        piece = method_spec(job.method).piece
+        if partial is None or piece is None or not self.extendable(job):
+            return False
+        covered = job.step - partial.first + 1
+        earliest = job.step - job.full_words + 1
+        first = max(earliest, partial.first - covered)
+        if first - earliest < covered // 2:
+            first = earliest
+        values = piece(job.model, job.trace, job.step, first, partial.first, should_stop)
+        if values is None:
+            return False
+        raw = partial.raw.copy()
+        raw[first : partial.first] = values
+        self._put_partial(job, _Partial.of(raw, first))
+        with self._lock:
+            self.pieces += 1
+        return True

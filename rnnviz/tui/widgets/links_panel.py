@@ -44,6 +44,7 @@ class LinksPanel(TextLines):
         self.method = ""
         self.row: np.ndarray | str | None = None
         self.reach: int | None = None
+        self.goal: int | None = None
 
     def show(
         self,
@@ -52,16 +53,25 @@ class LinksPanel(TextLines):
         method: str,
         row: np.ndarray | str | None,
         reach: int | None = None,
+        goal: int | None = None,
     ) -> None:
         """The links of word `step` by `method`: a row over the words, None (computing) or a reason.
-        `reach`: how many words back the row looks when that stops short of the first word."""
-        unchanged = (step, method, reach) == (self.step, self.method, self.reach)
+        `reach`: how many words back the row looks when that stops short of the first word; `goal`:
+        how far it will look once a worker has extended it (None: it is not being extended)."""
+        unchanged = (step, method, reach, goal) == (self.step, self.method, self.reach, self.goal)
         if unchanged and tokens is self.tokens and row is self.row:
             return
-        self.tokens, self.step, self.method, self.row, self.reach = tokens, step, method, row, reach
+        self.tokens, self.step, self.method, self.row = tokens, step, method, row
+        self.reach, self.goal = reach, goal
         word = visible(tokens[step]) if 0 <= step < len(tokens) else ""
         self.border_title = Content(f"links at “{word}”")
-        limit = "" if reach is None else f" · {reach} words"  # "last N words" would not fit a narrow panel
+        # "last N words" would not fit a narrow panel
+        if reach is None:
+            limit = ""
+        elif goal is None:
+            limit = f" · {reach} words"
+        else:
+            limit = f" · {reach} of {goal} words"
         self.border_subtitle = Content(f"{method}{limit} · l")
         self.changed()
 
