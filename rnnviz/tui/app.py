@@ -28,6 +28,7 @@ from rnnviz.core.model import Model
 from rnnviz.errors import RnnvizError, first_line
 from rnnviz.io.weights import BUNDLED
 from rnnviz.training.corpus import DEMO_SENTENCE
+from rnnviz.tui.blas import SingleBlasThread
 from rnnviz.tui.collector import QuietCollector
 from rnnviz.tui.commands import ActionCommands, OncePalette
 from rnnviz.tui.ending import AbandoningExecutor, SignalExit
@@ -170,6 +171,7 @@ class RnnvizApp(App[int]):
         self.crashed = False  # an unhandled exception ended the app
         self._signals = SignalExit(lambda code: self.exit(None, code))
         self.collector = QuietCollector()
+        self.blas = SingleBlasThread()
 
     # -- composition -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -193,8 +195,10 @@ class RnnvizApp(App[int]):
         return panels
 
     def on_load(self) -> None:
-        # Workers' threads are never waited for when the app ends (see rnnviz.tui.ending).
+        # Workers' threads are never waited for when the app ends (see rnnviz.tui.ending), and their
+        # products leave a core free for drawing (see rnnviz.tui.blas).
         asyncio.get_running_loop().set_default_executor(AbandoningExecutor(max_workers=1))
+        self.blas.engage()
 
     def on_mount(self) -> None:
         if not self.is_headless:
@@ -208,6 +212,7 @@ class RnnvizApp(App[int]):
 
     def on_unmount(self) -> None:
         self.collector.release()
+        self.blas.release()
         self._signals.uninstall()
 
     def run_test(self, *, size: tuple[int, int] | None = None, **kwargs):  # type: ignore[override]
