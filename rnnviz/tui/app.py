@@ -41,12 +41,14 @@ from rnnviz.tui.state.modelview import ModelView, check_text, describe_views, lo
 from rnnviz.tui.state.sorting import SORT_MODES, SortMode
 from rnnviz.tui.state.viewstate import ViewState
 from rnnviz.tui.story import StoryStrip, mount_strip
+from rnnviz.tui.text_actions import TextActions
 from rnnviz.tui.widgets.footer import KeysFooter
 from rnnviz.tui.widgets.heatmap import StateHeatmap
 from rnnviz.tui.widgets.legend import Legend
 from rnnviz.tui.widgets.panel import ModelPanel
 from rnnviz.tui.widgets.scrollsync import ScrollSync
 from rnnviz.tui.widgets.sentence import SentenceBar
+from rnnviz.tui.widgets.textpane import TextPane
 from rnnviz.tui.widgets.textutil import visible
 from rnnviz.tui.widgets.titlebar import TitleBar
 
@@ -71,6 +73,10 @@ ACTIONS: list[Action] = [
     # home/end stay out of the footer: it has room for the keys a newcomer needs, the tour among them.
     Action("home", "first", "First word", "move the cursor to the first word", "first/last", show=False),
     Action("end", "last", "Last word", "move the cursor to the last word", "first/last", show=False),
+    Action("ctrl+left", "word(-1)", "Word back", "move the cursor to the previous word's start", show=False),
+    Action("ctrl+right", "word(1)", "Word on", "move the cursor to the start of the next word", show=False),
+    Action("ctrl+up", "line(-1)", "Line up", "move the cursor one line up in the text pane", show=False),
+    Action("ctrl+down", "line(1)", "Line down", "move the cursor one line down in the text pane", show=False),
     Action("up", "unit(-1)", "Previous unit", "select the unit above (in the current order)", "unit"),
     Action("down", "unit(1)", "Next unit", "select the unit below (in the current order)", "unit"),
     Action("t", "tour", "Tour", "a guided tour: why a plain RNN forgets and gates remember"),
@@ -78,6 +84,9 @@ ACTIONS: list[Action] = [
     Action("m", "switch_model", "Model", "switch to the next model (rnn, lstm, gru), same sentence"),
     Action("c", "compare", "Compare", "show a second model stacked under the first, on the same sentence"),
     Action("s", "sort", "Sort", "change the order of units (the modes are listed below)"),
+    Action("u", "tint", "Tint", "tint the text by the selected unit: its h, its c (LSTM), off"),
+    Action("p", "property", "Property", "the text property units are sorted by (by property)", show=False),
+    Action("v", "text_view", "Text view", "the text as wrapped lines, or as one line", show=False),
     Action("l", "links_method", "Links", "memory links (the tint of earlier words): next method", show=False),
     Action("w", "swap", "Swap", "swap the cursor word (cat → dog), compare what follows", show=False),
     Action("a", "ablate", "Silence", "silence the selected unit from the cursor word on", show=False),
@@ -163,10 +172,12 @@ class RnnvizApp(App[int]):
         self.words_sync = ScrollSync("x")
         self.dialog_open = False
         self._sentence_bar = SentenceBar(id="sentence")
+        self._text_pane = TextPane(id="text-pane")
         self._title_bar = TitleBar(id="title")
         self._all_panels: list[ModelPanel] = []
         self._models: dict[str, Model] = {view.name: view.model for view in views}
         self.memory = MemoryActions(self)  # links, swap, silencing, the "by memory" order
+        self.text_view = TextActions(self, self._text_pane)  # the text pane, tint by unit, "by property"
         self._story: StoryStrip | None = None  # the flow and saturation panels, mounted on first use
         self.crashed = False  # an unhandled exception ended the app
         self._signals = SignalExit(lambda code: self.exit(None, code))
@@ -178,6 +189,7 @@ class RnnvizApp(App[int]):
         with Vertical(id="main"):
             yield self._title_bar
             yield self._sentence_bar
+            yield self._text_pane
             with Vertical(id="panels"):
                 yield from self._panels()
             yield Legend(id="legend")
@@ -203,7 +215,7 @@ class RnnvizApp(App[int]):
     def on_mount(self) -> None:
         if not self.is_headless:
             self._signals.install()
-        self.query_one(SentenceBar).show(self.tokens, self.cursor)
+        self.show_text()
         self._update_title()
         self.publish_state()
         self._check_size(self.size.width, self.size.height)
@@ -242,8 +254,20 @@ class RnnvizApp(App[int]):
         return self._all_panels[: len(self.views)]
 
     @property
-    def sentence_bar(self) -> SentenceBar:
-        return self._sentence_bar
+    def sentence_bar(self) -> SentenceBar | TextPane:
+        """Where the text is shown: the one-line bar, or the wrapped pane (a character model, or `v`)."""
+        return self._text_pane if self.text_view.pane_on else self._sentence_bar
+
+    def show_text(self) -> None:
+        """Show the current text in the bar or the pane, whichever is on, and hide the other."""
+        pane_on = self.text_view.pane_on
+        for widget, wanted in ((self._text_pane, pane_on), (self._sentence_bar, not pane_on)):
+            if widget.display != wanted:  # setting display, even unchanged, asks for a layout
+                widget.display = wanted
+        if pane_on:
+            self._text_pane.show(self.tokens, self.cursor, chars=self.view.model.tokenizer == "chars")
+        else:
+            self._sentence_bar.show(self.tokens, self.cursor)
 
     def unit_order(self, view: ModelView | None = None):
         """The order the heatmaps list units in, for a view (default: the first)."""
@@ -259,13 +283,14 @@ class RnnvizApp(App[int]):
         """Slow work asked for and not on screen yet (tests wait for it to settle)."""
         story = self._story
         strip_busy = story is not None and (story.flow.latest.busy or story.saturation.latest.busy)
-        return self.memory.waiting or strip_busy
+        return self.memory.waiting or strip_busy or self.text_view.busy
 
     def publish_state(self) -> None:
         """Bring every panel up to date with the cursor, selected unit, unit order and views."""
         for panel in self.panels:
             panel.update(self.cursor, self.unit_order(panel.view), self.selected_unit)
         self.memory.state_changed()
+        self.text_view.state_changed()
         if self._story is not None:
             self._story.follow(self.view_state)
 
@@ -277,9 +302,13 @@ class RnnvizApp(App[int]):
         """A piece of a worker's result (a links row extended further back)."""
         message.latest.progress(message)
 
+    def update_title(self) -> None:
+        self._update_title()
+
     def _update_title(self) -> None:
         names = visible(describe_views(self.views))
-        self.sub_title = f"{names} · sort: {self.sort_mode.name}"  # the terminal window's title
+        sort = f"{self.sort_mode.name}{self.text_view.sort_detail()}"
+        self.sub_title = f"{names} · sort: {sort}"  # the terminal window's title
         self._title_bar.show(self.sub_title)
 
     def watch_cursor(self) -> None:
@@ -328,13 +357,38 @@ class RnnvizApp(App[int]):
     def action_last(self) -> None:
         self.cursor = len(self.tokens) - 1
 
+    def action_word(self, delta: int) -> None:
+        self.cursor = self.text_view.word_from(self.cursor, delta)
+
+    def action_line(self, delta: int) -> None:
+        self.cursor = self.text_view.line_from(self.cursor, delta)
+
+    def action_tint(self) -> None:
+        self.text_view.next_tint()
+
+    def action_property(self) -> None:
+        self.text_view.next_property()
+
+    def action_text_view(self) -> None:
+        self.text_view.pane_wanted = not self.text_view.pane_on
+        self.show_text()
+        self.publish_state()  # the links tint moves to the widget now on screen
+
     def action_unit(self, delta: int) -> None:
         order = list(self.unit_order())
         position = order.index(self.selected_unit) if self.selected_unit in order else 0
         self.selected_unit = int(order[max(0, min(len(order) - 1, position + delta))])
 
     def action_sort(self) -> None:
-        self.sort_index = (self.sort_index + 1) % len(SORT_MODES)
+        for step in range(1, len(SORT_MODES) + 1):  # the next mode that applies to the first model
+            index = (self.sort_index + step) % len(SORT_MODES)
+            if SORT_MODES[index].applies(self.view):
+                break
+        self.sort_index = index
+
+    def choose_sort(self, order) -> None:
+        """Switch to the sort mode with this order function."""
+        self.sort_index = next(k for k, mode in enumerate(SORT_MODES) if mode.order is order)
 
     def _story_strip(self) -> StoryStrip:
         if self._story is None:
@@ -491,7 +545,7 @@ class RnnvizApp(App[int]):
         second = self._all_panels[-1]
         if second.display != compare:  # setting display, even to its value, asks for a new layout
             second.display = compare
-        self.sentence_bar.show(self.tokens, self.cursor)
+        self.show_text()
         self._update_title()
         self.publish_state()
         focused = self.focused

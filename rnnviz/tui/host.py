@@ -18,6 +18,7 @@ from rnnviz.tui.state.modelview import ModelView
 from rnnviz.tui.state.sorting import SortMode
 from rnnviz.tui.widgets.panel import ModelPanel
 from rnnviz.tui.widgets.sentence import SentenceBar
+from rnnviz.tui.widgets.textpane import TextPane
 
 
 class MemoryHost(WorkerOwner, Protocol):
@@ -32,7 +33,7 @@ class MemoryHost(WorkerOwner, Protocol):
     def panels(self) -> list[ModelPanel]: ...
 
     @property
-    def sentence_bar(self) -> SentenceBar: ...
+    def sentence_bar(self) -> SentenceBar | TextPane: ...
 
     @property
     def sort_mode(self) -> SortMode: ...

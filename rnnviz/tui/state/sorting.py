@@ -13,6 +13,7 @@ import numpy as np
 
 from rnnviz.tui.state.memorysort import by_memory
 from rnnviz.tui.state.modelview import ModelView
+from rnnviz.tui.state.propertysort import by_property, is_character_view
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class SortMode:
     name: str  # shown in the title bar
     description: str  # shown in the help screen
     order: Callable[[ModelView, int], np.ndarray]  # (view, cursor) -> permutation of unit indices
+    applies: Callable[[ModelView], bool] = lambda view: True  # `s` skips a mode that does not apply
 
 
 def by_index(view: ModelView, cursor: int) -> np.ndarray:
@@ -38,5 +40,12 @@ SORT_MODES: list[SortMode] = [
         "by memory",
         "units whose value at the last “it” best tells which animal the subject was (rnnviz units) first",
         by_memory,
+    ),
+    SortMode(
+        "by property",
+        "character models: units that best track a property of the text (p picks it: in a string, "
+        "line position, …) first, scored on the text on screen as rnnviz cells does",
+        by_property,
+        is_character_view,
     ),
 ]

@@ -4,6 +4,12 @@ Each terminal row holds two units (`▀`: upper unit as foreground, lower as bac
 header of words that stays put while the rows scroll; a gutter of unit numbers stays put while the
 words scroll. Only the visible columns of a row are built, and every built row is kept in an
 LRUCache whose key holds every input of that row, so repaints that change nothing cost a lookup.
+
+A word takes a column of COLUMN_WIDTH cells (a gap for the cursor marks, three colored cells). A
+character model's text is shown a character per cell (`show(..., column_width=1)`): no gaps, the
+header row reads as the text itself, and the cursor column is the last bright one (later columns
+fade). Color steps are computed for blocks of columns as they come into view, so showing a
+20,000-character run costs what a short one does.
 """
 
 from __future__ import annotations
@@ -21,12 +27,14 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from rnnviz.render.colors import DIVERGING, diverging_index
+from rnnviz.tui.state.textlayout import glyph
 from rnnviz.tui.widgets.halfblock import NO_UNIT, UPPER_HALF, HalfBlockStyles
 from rnnviz.tui.widgets.scrollsync import ScrollSync
 from rnnviz.tui.widgets.styles import StyleLookup
 from rnnviz.tui.widgets.textutil import fit
 
 HEADER_ROWS = 1
+LEVEL_BLOCK = 256  # columns whose color steps are computed together, on first sight
 
 
 def unit_rows(order: np.ndarray) -> np.ndarray:
@@ -40,6 +48,7 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
     """A (T, H) array as a heatmap with a cursor column; columns after the cursor are dimmed."""
 
     COLUMN_WIDTH = 4  # one gap cell (where the cursor markers go) and three colored cells per word
+    CHARACTER_WIDTH = 1  # a character model's columns: one colored cell per character
 
     COMPONENT_CLASSES = {
         "heatmap--header",  # words above the columns
@@ -78,7 +87,8 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
         self.values = np.zeros((1, 1), dtype=np.float32)
         self.tokens: list[str] = [""]
         self.scale = 1.0
-        self._levels = np.zeros((1, 1), dtype=np.uint8)  # (H, T) color steps, a unit's row contiguous
+        self.column_width = self.COLUMN_WIDTH
+        self._level_blocks: dict[int, np.ndarray] = {}  # block -> (H, LEVEL_BLOCK) color steps
         self.order = np.zeros(1, dtype=np.intp)
         self._row_of_unit = np.zeros(1, dtype=np.intp)
         self._version = 0  # bumped whenever something not in the line keys changes
@@ -111,22 +121,42 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
         """The rendered-line cache (tests check that repaints hit it)."""
         return self._line_cache
 
-    def show(self, values: np.ndarray, tokens: list[str], scale: float) -> None:
-        """Draw a new (T, H) array; tokens label the columns; ±scale spans the color scale."""
+    def show(
+        self, values: np.ndarray, tokens: list[str], scale: float, column_width: int | None = None
+    ) -> None:
+        """Draw a new (T, H) array; tokens label the columns; ±scale spans the color scale;
+        column_width is COLUMN_WIDTH (words, the default) or CHARACTER_WIDTH."""
         steps, units = values.shape
         if len(tokens) != steps:
             raise ValueError(f"{len(tokens)} words for {steps} columns")
         self.values = values
         self.tokens = tokens
         self.scale = scale
-        self._levels = np.ascontiguousarray(diverging_index(values, scale).T.astype(np.uint8))
+        self.column_width = column_width or self.COLUMN_WIDTH
+        self._level_blocks = {}
         if len(self.order) != units:
             self.order = np.arange(units)
             self._row_of_unit = unit_rows(self.order)
         self.set_reactive(StateHeatmap.cursor, min(self.cursor, steps - 1))
         self.set_reactive(StateHeatmap.selected, min(self.selected, units - 1))
         self._invalidate()
-        self.virtual_size = Size(self.gutter_width + steps * self.COLUMN_WIDTH + 1, HEADER_ROWS + self.rows)
+        self.virtual_size = Size(self.gutter_width + steps * self.column_width + 1, HEADER_ROWS + self.rows)
+
+    def _levels(self, unit: int, steps: range) -> list[int]:
+        """DIVERGING steps of one unit over a range of columns, from blocks computed on first use."""
+        out: list[int] = []
+        start = steps.start
+        while start < steps.stop:
+            block = start // LEVEL_BLOCK
+            levels = self._level_blocks.get(block)
+            if levels is None:
+                chunk = self.values[block * LEVEL_BLOCK : (block + 1) * LEVEL_BLOCK]
+                levels = np.ascontiguousarray(diverging_index(chunk, self.scale).T.astype(np.uint8))
+                self._level_blocks[block] = levels
+            stop = min(steps.stop, (block + 1) * LEVEL_BLOCK)
+            out += levels[unit, start - block * LEVEL_BLOCK : stop - block * LEVEL_BLOCK].tolist()
+            start = stop
+        return out
 
     def set_order(self, order: np.ndarray) -> None:
         """List units in this order (a permutation of 0..H-1), two per row."""
@@ -156,8 +186,8 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
         data_width = self.scrollable_content_region.width - self.gutter_width
         if data_width <= 0:
             return
-        left = self.cursor * self.COLUMN_WIDTH
-        right = left + self.COLUMN_WIDTH + 1
+        left = self.cursor * self.column_width
+        right = left + self.column_width + 1
         if left < self.scroll_x:
             self.scroll_to(x=left, animate=False)
         elif right > self.scroll_x + data_width:
@@ -189,7 +219,7 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
         self.scroll_to(y=self.scroll_y + pages * page, animate=False)
 
     def action_scroll_words(self, direction: int) -> None:
-        self.scroll_to(x=self.scroll_x + direction * 4 * self.COLUMN_WIDTH, animate=False)
+        self.scroll_to(x=self.scroll_x + direction * 4 * self.column_width, animate=False)
 
     # -- mouse ---------------------------------------------------------------------------------
     def on_click(self, event: Click) -> None:
@@ -202,7 +232,7 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
         unit: int | None = None
         data_x = offset.x - self.gutter_width
         if data_x >= 0:
-            t = (scroll_x + data_x) // self.COLUMN_WIDTH
+            t = (scroll_x + data_x) // self.column_width
             step = t if t < self.steps else None
         if offset.y >= HEADER_ROWS:
             row = scroll_y + offset.y - HEADER_ROWS
@@ -249,12 +279,12 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
         return strip
 
     def _visible_steps(self, scroll_x: int, data_width: int) -> range:
-        first = scroll_x // self.COLUMN_WIDTH
-        last = min(self.steps, (scroll_x + data_width) // self.COLUMN_WIDTH + 1)
+        first = scroll_x // self.column_width
+        last = min(self.steps, (scroll_x + data_width) // self.column_width + 1)
         return range(first, last)
 
     def _crop_data(self, segments: list[Segment], scroll_x: int, data_width: int, base: Style) -> Strip:
-        start = scroll_x - (scroll_x // self.COLUMN_WIDTH) * self.COLUMN_WIDTH
+        start = scroll_x - (scroll_x // self.column_width) * self.column_width
         return Strip(segments).crop_extend(start, start + data_width, base)
 
     def _header_line(self, scroll_x: int, width: int) -> Strip:
@@ -269,10 +299,16 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
         )
         label = Segment(fit("unit", gutter - 1) + " ", looks["heatmap--gutter"])
         segments: list[Segment] = []
+        if self.column_width == self.CHARACTER_WIDTH:
+            for t in self._visible_steps(scroll_x, data_width):
+                style = cursor_style if t == self.cursor else unread if t > self.cursor else header
+                segments.append(Segment(fit(glyph(self.tokens[t]), 1), style))
+            data = self._crop_data(segments, scroll_x, data_width, base)
+            return Strip.join([Strip([label], gutter), data]).crop_extend(0, width, base)
         for t in self._visible_steps(scroll_x, data_width):
             style = cursor_style if t == self.cursor else unread if t > self.cursor else header
             segments.append(Segment(" ", base))
-            segments.append(Segment(fit(self.tokens[t], self.COLUMN_WIDTH - 1), style))
+            segments.append(Segment(fit(self.tokens[t], self.column_width - 1), style))
         segments.append(Segment(" ", base))
         data = self._crop_data(segments, scroll_x, data_width, base)
         return Strip.join([Strip([label], gutter), data]).crop_extend(0, width, base)
@@ -295,14 +331,14 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
         styles = self._half_blocks()
         marker = looks["heatmap--marker"]
         steps = self._visible_steps(scroll_x, data_width)
-        upper_levels = self._levels[upper, steps.start : steps.stop].tolist()
-        lower_levels = (
-            self._levels[lower, steps.start : steps.stop].tolist()
-            if lower != NO_UNIT
-            else [NO_UNIT] * len(steps)
-        )
+        upper_levels = self._levels(upper, steps)
+        lower_levels = self._levels(lower, steps) if lower != NO_UNIT else [NO_UNIT] * len(steps)
         cursor = self.cursor
-        blocks = UPPER_HALF * (self.COLUMN_WIDTH - 1)
+        if self.column_width == self.CHARACTER_WIDTH:
+            segments = self._character_cells(steps, upper_levels, lower_levels)
+            data = self._crop_data(segments, scroll_x, data_width, base)
+            return Strip.join([Strip(label, gutter), data]).crop_extend(0, width, base)
+        blocks = UPPER_HALF * (self.column_width - 1)
         segments: list[Segment] = []
         for t, up, low in zip(steps, upper_levels, lower_levels, strict=True):
             if t == cursor:
@@ -316,3 +352,22 @@ class StateHeatmap(ScrollView, can_focus=True, inherit_bindings=False):
         segments.append(Segment("▏", marker) if closing else Segment(" ", base))
         data = self._crop_data(segments, scroll_x, data_width, base)
         return Strip.join([Strip(label, gutter), data]).crop_extend(0, width, base)
+
+    def _character_cells(
+        self, steps: range, upper_levels: list[int], lower_levels: list[int]
+    ) -> list[Segment]:
+        """One half-block cell per character, runs of one color joined into one segment."""
+        styles = self._half_blocks()
+        cursor = self.cursor
+        segments: list[Segment] = []
+        run, run_style = 0, None
+        for t, up, low in zip(steps, upper_levels, lower_levels, strict=True):
+            style = styles.get(up, low, t > cursor)
+            if style is not run_style:
+                if run:
+                    segments.append(Segment(UPPER_HALF * run, run_style))
+                run, run_style = 0, style
+            run += 1
+        if run:
+            segments.append(Segment(UPPER_HALF * run, run_style))
+        return segments

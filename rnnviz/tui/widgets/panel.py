@@ -105,14 +105,16 @@ class ModelPanel(Vertical):
         hidden = self.hidden_map
         hidden.border_title = Content(f"{visible(view.name)} · hidden state h")
         hidden.border_subtitle = Content(f"±{view.hidden_scale:.3g}")
-        hidden.show(view.hidden, view.tokens, view.hidden_scale)
+        # A character model's text: one cell per character, so a screen shows a line of text.
+        columns = StateHeatmap.CHARACTER_WIDTH if view.model.tokenizer == "chars" else None
+        hidden.show(view.hidden, view.tokens, view.hidden_scale, columns)
         backward = self.backward_map
         if backward.display != (view.backward_hidden is not None):
             backward.display = view.backward_hidden is not None
         if view.backward_hidden is not None:
             hidden.border_title = Content(f"{visible(view.name)} · hidden state h, forward →")
             backward.border_title = Content("hidden state h, ← backward (has read the words after)")
-            backward.show(view.backward_hidden, view.tokens, view.hidden_scale)
+            backward.show(view.backward_hidden, view.tokens, view.hidden_scale, columns)
         cell = self.cell_map
         # Stacked panels are short: fewer predictions. (A style on the widget itself, not a class on
         # a container, which would restyle every widget below it.)
@@ -127,7 +129,7 @@ class ModelPanel(Vertical):
             self.cell_scale.show(view.cell_scale)
             cell.border_title = Content("cell state c")
             cell.border_subtitle = Content(f"±{view.cell_scale:.3g}")
-            cell.show(view.cell_state, view.tokens, view.cell_scale)
+            cell.show(view.cell_state, view.tokens, view.cell_scale, columns)
         self._push()
         self.call_after_refresh(self._reveal, True, True)
 
