@@ -9,12 +9,11 @@ and kept as arrays, so the pane draws any line and the cursor moves to any line 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from rich.cells import cell_len
 
 from rnnviz.text import printable
 
@@ -54,7 +53,11 @@ class TextLayout:
     columns: np.ndarray
 
     @classmethod
-    def build(cls, tokens: Sequence[str], width: int, chars: bool) -> TextLayout:
+    def build(
+        cls, tokens: Sequence[str], width: int, chars: bool, measure: Callable[[str], int] = len
+    ) -> TextLayout:
+        """Wrap tokens to `width` cells; `measure` gives the cells a glyph takes (the widget passes the
+        terminal's rule, where East Asian wide characters take two)."""
         width = max(1, width)
         tokens = tuple(tokens)
         shapes: dict[str, tuple[str, int]] = {}  # a character text repeats few tokens: measure each once
@@ -67,7 +70,7 @@ class TextLayout:
             shape = shapes.get(token)
             if shape is None:
                 shown = glyph(token, chars)
-                shape = shapes[token] = (shown, cell_len(shown))
+                shape = shapes[token] = (shown, measure(shown))
             shown, cells = shape
             if column > 0 and column + cells > width:  # does not fit: next line (a too-wide token is cropped)
                 starts.append(t)

@@ -14,6 +14,7 @@ redraws one line, and moving to another line two; the rest are cache hits.
 from __future__ import annotations
 
 import numpy as np
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.cache import LRUCache
@@ -95,7 +96,7 @@ class TextPane(ScrollView, can_focus=False):
         width = self.scrollable_content_region.width or 80
         layout = self._layout
         if layout is None or layout.width != width or layout.tokens is not self._tokens_key:
-            layout = self._layout = TextLayout.build(self._tokens_key, width, self.chars)
+            layout = self._layout = TextLayout.build(self._tokens_key, width, self.chars, cell_len)
             self._version += 1
             self._line_cache.clear()
             self.virtual_size = Size(width, LEGEND_ROWS + layout.lines)
