@@ -11,6 +11,7 @@ from rnnviz.bench.links import SIZES as LINK_SIZES
 from rnnviz.bench.longtext import WORDS
 from rnnviz.bench.reach import CASES as REACH_CASES
 from rnnviz.bench.sections import DEFAULT, SINGLE
+from rnnviz.bench.textview import CHARS
 
 MODE_LABEL = {SINGLE: "1 thread", DEFAULT: "default threads"}
 
@@ -84,4 +85,13 @@ def check(sections: dict[str, Any]) -> list[Goal]:
     if long and long["words"] == WORDS["default"]:
         goals.append(Goal(f"{long['words']:,} words: Model.run time", long["seconds"], 10, "s"))
         goals.append(Goal(f"{long['words']:,} words: peak memory (RSS)", long["peak_rss_mib"], 1024, "MiB"))
+    text = _result(sections, "textview", DEFAULT)
+    if text and text["chars"] == CHARS["default"]:
+        size = f"{text['chars']:,} characters, H={text['hidden']}"
+        goals.append(Goal(f"text view open → first frame ({size})", text["open_s"], 2.0, "s"))
+        goals.append(
+            Goal(
+                f"text view cursor key → frame ({size}, typing, median)", text["keys"]["median_ms"], 33, "ms"
+            )
+        )
     return goals

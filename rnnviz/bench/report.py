@@ -27,6 +27,7 @@ def render(report: dict[str, Any], console: Console) -> None:
     sections = report["sections"]
     drawers = {"forward": _forward, "keypress": _keypress, "launch": _launch, "links": _links, "long": _long}
     drawers["reach"] = _reach
+    drawers["textview"] = _textview
     for name, by_mode in sections.items():
         console.print()
         errors = [f"{MODE_LABEL[m]}: {e['error']}" for m, e in by_mode.items() if "error" in e]
@@ -172,6 +173,20 @@ def _long(by_mode: dict[str, Any]) -> RenderableType:
         f"{found['baseline_rss_mib']:.0f}",
         f"{found['traced_peak_mib']:.0f}",
     )
+    return table
+
+
+def _textview(by_mode: dict[str, Any]) -> RenderableType:
+    found = by_mode[DEFAULT]
+    title = f"text view, {found['chars']:,} characters, character LSTM H={found['hidden']}"
+    table = Table(title=f"{title}: open s, keys ms (typing)", title_justify="left")
+    table.add_column("figure")
+    for name in ("median", "p90", "n"):
+        table.add_column(name, justify="right")
+    table.add_row("open → first frame (s)", f"{found['open_s']:.2f}", "", "")
+    table.add_row("  of which the model run (s)", f"{found['model_run_s']:.2f}", "", "")
+    for label, figure in [("every cursor key", found["keys"]), *found["by_key"].items()]:
+        table.add_row(label, _ms(figure["median_ms"]), _ms(figure["p90_ms"]), str(figure["n"]))
     return table
 
 

@@ -35,6 +35,7 @@ SECTIONS: dict[str, Section] = {
         Section("links", "links", "memory links", (SINGLE, DEFAULT)),
         Section("reach", "reach", "links reach on a 1,024-unit LSTM, cursor resting", (SINGLE, DEFAULT)),
         Section("long", "longtext", "100,000-word text", (DEFAULT,)),
+        Section("textview", "textview", "TUI text view: 20,000 characters, character model", (DEFAULT,)),
     )
 }
 

@@ -84,7 +84,7 @@ ACTIONS: list[Action] = [
     Action("m", "switch_model", "Model", "switch to the next model (rnn, lstm, gru), same sentence"),
     Action("c", "compare", "Compare", "show a second model stacked under the first, on the same sentence"),
     Action("s", "sort", "Sort", "change the order of units (the modes are listed below)"),
-    Action("u", "tint", "Tint", "tint the text by the selected unit: its h, its c (LSTM), off"),
+    Action("u", "tint", "Tint", "tint the text by the selected unit: its h, its c (LSTM), off", show=False),
     Action("p", "property", "Property", "the text property units are sorted by (by property)", show=False),
     Action("v", "text_view", "Text view", "the text as wrapped lines, or as one line", show=False),
     Action("l", "links_method", "Links", "memory links (the tint of earlier words): next method", show=False),
