@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from rnnviz.cli.options import error
-from rnnviz.core.cells import CELL_ALIASES
+from rnnviz.core.cells import CELL_ALIASES, spec_of
 from rnnviz.core.model import Model
 from rnnviz.core.vocab import EOS, UNK, tokenize
 from rnnviz.errors import InputError, RnnvizError, first_line
@@ -134,14 +134,13 @@ class ProgressBar:
         self.progress.update(self.task, completed=p.tokens, **fields)
 
 
-GATES = {"rnn": 1, "rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 GIB = 1024**3
 
 
 def memory_needed(config: train.TrainConfig, vocab_size: int, longest: int) -> int:
     """Bytes a fit needs, roughly: weights, gradients, Adam's two moments and an exported copy, plus
     one batch's activations (every layer's gates and the next-word distribution at every step)."""
-    gates, hidden, embedding = GATES[config.cell], config.hidden, config.embedding
+    gates, hidden, embedding = spec_of(config.cell).gate_count, config.hidden, config.embedding
     params = vocab_size * embedding + vocab_size * hidden + vocab_size
     for layer in range(config.layers):
         inputs = embedding if layer == 0 else hidden
