@@ -72,7 +72,7 @@ def layer_backward(
     if need_params and batch != run_batch:
         raise ValueError("parameter gradients need one cotangent per recorded sequence")
     dtype = run.h.dtype
-    h_prev_all = _previous(run.h, None)
+    h_prev_all = _previous(run.h, run.h0)  # h_{−1}: zero, or the state the run was started from
     keep = need_inputs or need_params
     spec = spec_of(cell)
     # input-side pre-activation grads; the recurrent side differs where a gate multiplies W_hh h (GRU's n)

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from rnnviz.core.cells import spec_of
+from rnnviz.core.cells import LayerRun, spec_of
 from rnnviz.core.grad import stack_backward
 from rnnviz.core.model import Model, layer_names, softmax
 from rnnviz.core.vocab import EOS, UNK, Vocab, split_text
@@ -150,10 +150,15 @@ def drop_words(batch: Batch, rate: float, unk_id: int, rng: np.random.Generator)
 
 
 # -- loss and gradients ------------------------------------------------------------------------------
-def loss_and_grads(model: Model, batch: Batch) -> tuple[float, dict[str, np.ndarray]]:
+def loss_and_grads(
+    model: Model, batch: Batch, runs: list[LayerRun] | None = None
+) -> tuple[float, dict[str, np.ndarray]]:
     """Mean next-word cross-entropy over the batch's masked positions, and its gradient for every
-    tensor of the model, under the native names."""
-    runs = model.forward(batch.inputs)
+    tensor of the model, under the native names.
+
+    `runs`: the forward pass over batch.inputs when the caller ran it (a stream chunk starts from the
+    last chunk's state, which each run records); the gradient stops at the state the runs started from."""
+    runs = model.forward(batch.inputs) if runs is None else runs
     h_top = runs[-1].h  # (T, B, H)
     where = np.nonzero(batch.mask)
     count = len(where[0])

@@ -107,7 +107,9 @@ def run_projected(
     spec = spec_of(cell)
     steps, batch, _ = projected.shape
     h = np.empty((steps, batch, w.output_size), projected.dtype) if h_out is None else h_out
-    return spec.steps(projected, w, h0, c0, h, c_out, nonlinearity)
+    run = spec.steps(projected, w, h0, c0, h, c_out, nonlinearity)
+    run.h0, run.c0 = h0, (c0 if spec.has_cell_state else None)
+    return run
 
 
 def run_layer(

@@ -41,6 +41,10 @@ class LayerRun:
     acts: np.ndarray  # (T, B, G·H): activated gates (LSTM, GRU) or pre-activation (RNN)
     hn: np.ndarray | None = None  # (T, B, H), GRU only: W_hn h_{t-1} + b_hn, needed by the backward pass
     gates: dict[str, np.ndarray] = field(default_factory=dict)  # views into acts, name -> (T, B, H)
+    # The state the run started from, when not zero (a chunk of a stream continues the last one's):
+    # the backward pass reads h_{−1} and c_{−1} from here.
+    h0: np.ndarray | None = None  # (B, H) or (H,)
+    c0: np.ndarray | None = None  # (B, H) or (H,), LSTM only
 
 
 # steps(acts, w, h0, c0, h_out, c_out, nonlinearity) -> LayerRun: the fast recurrent loop

@@ -129,7 +129,10 @@ def backward_step(
         dc_t = dc_t + dc_extra
     if on_step is not None:
         on_step(t, dh_given, dc_t)
-    c_prev = run.c[t - 1] if t else np.zeros_like(run.c[0])
+    if t:
+        c_prev = run.c[t - 1]
+    else:  # c_{−1}: zero, or the state a carried run started from
+        c_prev = np.zeros_like(run.c[0]) if run.c0 is None else run.c0
     da = np.empty((dh_t.shape[0], 4 * H), dtype=dh_t.dtype) if da_x is None else da_x
     da[:, :H] = dc_t * g * i * (1 - i)
     da[:, H : 2 * H] = dc_t * c_prev * f * (1 - f)
