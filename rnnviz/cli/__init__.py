@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "any readable weights → native safetensors (written whole or not at all)",
     ),
     "serve": ("rnnviz.cli.serve", "the viewer in a browser (needs the extra: pip install 'rnnviz[web]')"),
+    "sample": ("rnnviz.cli.sample", "generate text from a language model (e.g. the bundled chars model)"),
 }
 TUI_MODULE = "rnnviz.cli.view"
 

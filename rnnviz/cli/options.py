@@ -38,7 +38,7 @@ def weights_options(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name, None) for name in ("vocab", "cell", "tokenizer", "head", "labels")}
 
 
-def add_text_options(parser: argparse.ArgumentParser, default: str) -> None:
+def add_text_options(parser: argparse.ArgumentParser, default: str | None) -> None:
     """--text, or --text-file FILE (`-` for stdin) for a text longer than a command line can carry."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--text", default=default, help="the sentence to read")

@@ -2,6 +2,11 @@
 
 The vocabulary is the corpus's words, lowercased (so lookups are case-insensitive), most frequent first,
 after `<unk>` and `<eos>`. Ctrl-C stops training and saves the model reached so far.
+
+`--tokenizer chars` (every character a token, as char-rnn) and `--stream` (words or whitespace tokens,
+`<eos>` at each line end) train on the file as one continuous stream instead: parallel streams in
+chunks of `--chunk` steps, the state carried across chunks, the last `--valid` fraction held out and
+bits per character (perplexity for words) printed after every epoch.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,10 +30,11 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rnnviz.cli.options import error
 from rnnviz.core.cells import CELL_ALIASES, spec_of
 from rnnviz.core.model import Model
+from rnnviz.core.tokenizers import TOKENIZERS
 from rnnviz.core.vocab import EOS, UNK, tokenize
 from rnnviz.errors import InputError, RnnvizError, first_line
 from rnnviz.text import printable
-from rnnviz.training import train
+from rnnviz.training import stream, train
 
 DEFAULTS = train.TrainConfig()
 
@@ -56,14 +62,29 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-vocab", type=int, default=20_000, help="keep this many most frequent words; others are <unk>"
     )
+    parser.add_argument(
+        "--tokenizer",
+        choices=tuple(TOKENIZERS),
+        default="words",
+        help="words (default), whitespace (split on spaces only, nothing lowercased) or chars "
+        "(every character a token; trains on the file as a stream)",
+    )
+    parser.add_argument(
+        "--stream", action="store_true", help="train on the file as one stream (always so for chars)"
+    )
+    parser.add_argument(
+        "--chunk", type=int, default=stream.CHUNK, help="steps of truncated BPTT on a stream (default 100)"
+    )
+    parser.add_argument(
+        "--valid", type=float, default=0.05, help="fraction of a stream held out at its end (default 0.05)"
+    )
 
 
-def read_corpus(path: str | Path) -> list[list[str]]:
-    """Tokenized, lowercased non-empty lines; ValueError with one clear line for any unusable file."""
+def read_text(path: str | Path, hint: str = "give a UTF-8 text file with one sentence per line") -> str:
+    """The text of a corpus file; ValueError with one clear line for any unusable file."""
     from rnnviz.io.files import regular_file
 
     path = Path(path)
-    hint = "give a UTF-8 text file with one sentence per line"
     regular_file(path, InputError, hint)
     data = path.read_bytes()
     if b"\x00" in data:
@@ -74,7 +95,20 @@ def read_corpus(path: str | Path) -> list[list[str]]:
         raise InputError(
             f"{path}: is not UTF-8 text (undecodable byte at offset {err.start}); {hint}"
         ) from None
-    sentences = [tokens for line in text.splitlines() if (tokens := tokenize(line.lower()))]
+    return text
+
+
+def line_tokens(line: str, tokenizer: str) -> list[str]:
+    """A line's tokens: words and punctuation lowercased ("words"; the vocabulary is case-insensitive),
+    else split as the model will split what it reads."""
+    return tokenize(line.lower()) if tokenizer == "words" else TOKENIZERS[tokenizer].split(line)
+
+
+def read_corpus(path: str | Path, tokenizer: str = "words") -> list[list[str]]:
+    """Tokenized non-empty lines; ValueError with one clear line for any unusable file."""
+    hint = "give a UTF-8 text file with one sentence per line"
+    text = read_text(path, hint)
+    sentences = [tokens for line in text.splitlines() if (tokens := line_tokens(line, tokenizer))]
     if not sentences:
         raise InputError(f"{path}: holds no words; {hint}")
     return sentences
@@ -89,6 +123,30 @@ def build_vocab(sentences: list[list[str]], max_size: int) -> list[str]:
     return [UNK, EOS, *words[: max(max_size, 0)]]
 
 
+def stream_tokens(text: str, tokenizer: str) -> list[str]:
+    """The whole file as one token stream: every character ("chars"), or each line's tokens then <eos>."""
+    if tokenizer == "chars":
+        return TOKENIZERS["chars"].split(text)
+    tokens: list[str] = []
+    for line in text.splitlines():
+        if words := line_tokens(line, tokenizer):
+            tokens += [*words, EOS]
+    return tokens
+
+
+def stream_vocab(tokens: list[str], tokenizer: str, max_size: int) -> list[str]:
+    """<unk> (and <eos> for words), then the most frequent tokens."""
+    vocab = build_vocab([tokens], max_size)
+    return [token for token in vocab if token != EOS] if tokenizer == "chars" else vocab
+
+
+def per_token(loss: float, tokenizer: str) -> str:
+    """A stream loss (nats per token) as people quote it: bits per character, or word perplexity."""
+    if tokenizer == "chars":
+        return f"{stream.bits(loss):.3f} bpc"
+    return f"perplexity {math.exp(min(loss, 700)):,.1f}"
+
+
 def _duration(seconds: float) -> str:
     if not math.isfinite(seconds):
         return "--:--"
@@ -100,11 +158,12 @@ def _duration(seconds: float) -> str:
 class ProgressBar:
     """A rich progress bar fed by the trainer's per-batch callback: epoch, loss, tokens/s, ETA."""
 
-    def __init__(self, console: Console):
+    def __init__(self, console: Console, loss_text: Callable[[float], str] = "loss {:.3f}".format):
+        self.loss_text = loss_text
         self.progress = Progress(
             TextColumn("epoch {task.fields[epoch]}"),
             BarColumn(),
-            TextColumn("loss {task.fields[loss]}"),
+            TextColumn("{task.fields[loss]}"),
             TextColumn("{task.fields[rate]} tok/s"),
             TextColumn("ETA {task.fields[eta]}"),
             console=console,
@@ -125,7 +184,7 @@ class ProgressBar:
     def update(self, p: train.Progress) -> None:
         fields = {
             "epoch": f"{p.epoch}/{p.epochs}",
-            "loss": f"{p.loss:.3f}",
+            "loss": self.loss_text(p.loss),
             "rate": f"{p.tokens_per_second:,.0f}",
             "eta": _duration(p.eta),
         }
@@ -225,9 +284,27 @@ def command(args: argparse.Namespace) -> int:
     check_options(args)
     check_target(output, force=args.force, inputs=[args.corpus])  # before hours of training, not after
 
-    sentences = read_corpus(args.corpus)
+    if args.tokenizer == "chars" or args.stream:
+        return train_stream(args, output)
+    sentences = read_corpus(args.corpus, args.tokenizer)
     vocab = build_vocab(sentences, args.max_vocab)
-    config = train.TrainConfig(
+    config = config_of(args)
+    check_fits(config, len(vocab), max(len(s) for s in sentences) + 1)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    trainer = train.Trainer(vocab, config)
+    sequences = trainer.encode(sentences)
+    console.print(
+        f"training {config.cell} ({config.layers}×{config.hidden}, embedding {config.embedding}) on "
+        f"{len(sequences)} sentences, vocabulary {len(vocab)}; Ctrl-C stops and saves",
+        markup=False,
+    )
+    with sigterm_as_ctrl_c(), ProgressBar(console) as bar:
+        result = trainer.fit(sequences, config.epochs, callback=bar, label=Path(args.corpus).name)
+    return finish(args, output, trainer, result, tokenizer=args.tokenizer)
+
+
+def config_of(args: argparse.Namespace) -> train.TrainConfig:
+    return train.TrainConfig(
         cell=args.cell,
         embedding=args.embedding,
         hidden=args.hidden,
@@ -239,24 +316,65 @@ def command(args: argparse.Namespace) -> int:
         seed=args.seed,
         unk_rate=args.unk_rate,
     )
-    check_fits(config, len(vocab), max(len(s) for s in sentences) + 1)
+
+
+def train_stream(args: argparse.Namespace, output: Path) -> int:
+    """Train on the file as one token stream, validating on its tail after every epoch."""
+    if args.chunk < 1:
+        raise InputError(f"--chunk is {args.chunk}: give a whole number of steps of at least 1, e.g. 100")
+    if not 0 <= args.valid < 1:
+        raise InputError(f"--valid is {args.valid}: give a fraction from 0 up to (below) 1, e.g. 0.05")
+    text = read_text(args.corpus, "give a UTF-8 text file")
+    tokens = stream_tokens(text, args.tokenizer)
+    if len(tokens) < 2:
+        raise InputError(f"{args.corpus}: holds fewer than two tokens; give a longer UTF-8 text file")
+    held = int(len(tokens) * args.valid)
+    held = held if held >= 2 else 0  # a tail too short to predict anything is not held out
+    train_part = tokens[: len(tokens) - held]
+    vocab = stream_vocab(train_part, args.tokenizer, args.max_vocab)
+    config = config_of(args)
+    check_fits(config, len(vocab), args.chunk + 1)
+    trainer = stream.StreamTrainer(vocab, config, chunk=args.chunk)
+    ids = trainer.vocab.encode(train_part)
+    valid = trainer.vocab.encode(tokens[len(train_part) :]) if held else None
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    out = Console(highlight=False, soft_wrap=True)
-    trainer = train.Trainer(vocab, config)
-    sequences = trainer.encode(sentences)
+    unit = "characters" if args.tokenizer == "chars" else "tokens"
     console.print(
-        f"training {config.cell} ({config.layers}×{config.hidden}, embedding {config.embedding}) on "
-        f"{len(sequences)} sentences, vocabulary {len(vocab)}; Ctrl-C stops and saves",
+        f"training {config.cell} ({config.layers}×{config.hidden}, embedding {config.embedding}) on a stream "
+        f"of {len(ids):,} {unit} ({config.batch} streams, chunks of {args.chunk}), {held:,} held out, "
+        f"vocabulary {len(vocab)}; Ctrl-C stops and saves",
         markup=False,
     )
-    with sigterm_as_ctrl_c(), ProgressBar(console) as bar:
-        result = trainer.fit(sequences, config.epochs, callback=bar, label=Path(args.corpus).name)
+
+    def show(loss: float) -> str:
+        return per_token(loss, args.tokenizer)
+
+    with sigterm_as_ctrl_c(), ProgressBar(console, show) as bar:
+
+        def report(p: stream.StreamProgress) -> None:
+            bar.update(p)
+            if p.epoch_done:
+                line = f"epoch {p.epoch}: train {show(p.loss)}"
+                if p.valid_loss is not None:
+                    line += f", validation {show(p.valid_loss)}"
+                bar.progress.console.print(line, markup=False)
+
+        result = trainer.fit_stream(ids, valid=valid, callback=report, label=Path(args.corpus).name)
+    return finish(args, output, trainer, result, tokenizer=args.tokenizer)
+
+
+def finish(
+    args: argparse.Namespace, output: Path, trainer: train.Trainer, result: train.TrainResult, **metadata: str
+) -> int:
+    """Save the trained model (a rescue copy if the output cannot be written) and say how it went."""
+    config = trainer.config
+    out = Console(highlight=False, soft_wrap=True)
     if result.steps == 0:
         out.print("interrupted before the first step: nothing saved", markup=False)
         return 130
     from rnnviz.io.weights import save
 
-    model = trainer.export(corpus=Path(args.corpus).name)
+    model = trainer.export(corpus=Path(args.corpus).name, **metadata)
     try:
         with sigterm_as_ctrl_c():
             save(model, output, force=args.force, inputs=[args.corpus])

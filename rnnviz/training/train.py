@@ -29,6 +29,7 @@ import numpy as np
 from rnnviz.core.cells import LayerRun, spec_of
 from rnnviz.core.grad import stack_backward
 from rnnviz.core.model import Model, layer_names, softmax
+from rnnviz.core.tokenizers import DEFAULT_TOKENIZER
 from rnnviz.core.vocab import EOS, UNK, Vocab, split_text
 from rnnviz.errors import InputError
 
@@ -424,12 +425,15 @@ class Trainer:
             meta["forget_bias"] = str(self.config.forget_bias)
         return meta
 
-    def export(self, **metadata: str) -> Model:
-        """The trained model, as float32, with metadata saying how it was trained (plus `metadata`)."""
+    def export(self, tokenizer: str = DEFAULT_TOKENIZER, **metadata: str) -> Model:
+        """The trained model, as float32, reading text with `tokenizer` (how its corpus was split), with
+        metadata saying how it was trained (plus `metadata`)."""
         meta = self.metadata()
         meta.update(metadata)
         weights = {name: np.array(value, dtype=np.float32) for name, value in self.model.weights.items()}
-        return Model(weights, self.model.cell_name, self.vocab, dtype="float32", metadata=meta)
+        return Model(
+            weights, self.model.cell_name, self.vocab, dtype="float32", metadata=meta, tokenizer=tokenizer
+        )
 
 
 def train(
