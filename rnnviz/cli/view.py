@@ -1,4 +1,8 @@
-"""`rnnviz [WEIGHTS|rnn|lstm|gru] [--text ...]`: open the viewer."""
+"""`rnnviz [WEIGHTS|rnn|lstm|gru|chars] [--text ...]`: open the viewer.
+
+Without --text the viewer opens on the model's demo text: the cat sentence for word models, a function
+from the standard library for a character model (`rnnviz chars`).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,14 @@ import os
 import sys
 
 from rnnviz.cli.options import add_text_options, add_weights_options, text_of, weights_options
-from rnnviz.training.corpus import DEMO_SENTENCE
+from rnnviz.training.corpus import DEMO_SENTENCE, demo_text
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "weights", nargs="?", default="lstm", help="weights file, or rnn | lstm | gru (default lstm)"
+        "weights", nargs="?", default="lstm", help="weights file, or rnn | lstm | gru | chars (default lstm)"
     )
-    add_text_options(parser, DEMO_SENTENCE)
+    add_text_options(parser, None)  # None: the model's demo text (see default_text)
     add_weights_options(parser)
     parser.add_argument("--layer", type=int, default=-1, help="which layer to draw (default: the top one)")
     parser.add_argument("--compare", metavar="MODEL", help="open in compare mode beside this model")
@@ -22,7 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run the app; its return code is the exit status (1 after a crash inside the app)."""
-    args.text = text_of(args)
+    args.text = default_text(args) if args.text is None and args.text_file is None else text_of(args)
     if not has_terminal():
         return _print_static(args)
     from rnnviz.tui.app import make_app  # Textual is imported only when the viewer opens
@@ -43,6 +47,18 @@ def command(args: argparse.Namespace) -> int:
     )
     app.run()
     return app.return_code if app.return_code is not None else 0
+
+
+def default_text(args: argparse.Namespace) -> str:
+    """The demo text for the model asked for, by its tokenizer (--tokenizer, else the file's say)."""
+    from rnnviz.errors import RnnvizError
+    from rnnviz.io.weights import load
+
+    try:
+        model = load(args.weights, **weights_options(args))
+    except (RnnvizError, OSError):
+        return DEMO_SENTENCE  # the viewer loads it again and reports what is wrong in its own words
+    return demo_text(model.tokenizer)
 
 
 def has_terminal() -> bool:

@@ -26,7 +26,7 @@ from rnnviz.io.atomic import write_atomic
 from rnnviz.io.files import regular_file
 from rnnviz.io.formats.reader import WeightsFile, read
 
-BUNDLED = ("rnn", "lstm", "gru")
+BUNDLED = ("rnn", "lstm", "gru", "chars")  # chars: a character LSTM trained on the stdlib source
 VocabSource = Sequence[str] | str | Path
 
 
@@ -66,7 +66,7 @@ def save(
 
 
 def resolve_path(path: str | Path) -> Path:
-    """A bundled model's name ("rnn", "lstm", "gru") or a path, as a path."""
+    """A bundled model's name (see BUNDLED) or a path, as a path."""
     if isinstance(path, str) and path.lower() in BUNDLED and not Path(path).exists():
         return bundled_path(path.lower())
     return Path(path)
@@ -82,7 +82,7 @@ def load(
     head: str | None = None,
     labels: VocabSource | None = None,
 ) -> Model:
-    """Load a model: "rnn", "lstm", "gru" for the bundled demos, or a weights file of any supported format.
+    """Load a model: a bundled name (rnn, lstm, gru, chars) or a weights file of any supported format.
 
     tokenizer: "words", "whitespace" or "chars" (default: the file's metadata, else "words");
     head: "next-token" or "classifier" (default: the file's metadata, else a classifier when the decoder

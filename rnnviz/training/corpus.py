@@ -12,6 +12,27 @@ from rnnviz.core.vocab import Vocab, tokenize
 from rnnviz.errors import InputError
 
 DEMO_SENTENCE = "the cat sat on the mat because it was tired and it meowed ."
+CODE_EXCERPT_CHARS = 600  # the viewer shows this much of a character model's demo function
+
+
+def code_excerpt(limit: int = CODE_EXCERPT_CHARS) -> str:
+    """The demo text of a character model: the start of `textwrap.dedent` from the standard library
+    the user has, cut at the last line end within `limit` characters (it is the kind of text the
+    bundled chars model was trained on, but never the text itself: textwrap is not in its corpus)."""
+    import inspect
+    import textwrap
+
+    source = inspect.getsource(textwrap.dedent)
+    if len(source) <= limit:
+        return source
+    cut = source.rfind("\n", 0, limit)
+    return source[: cut + 1] if cut > 0 else source[:limit]
+
+
+def demo_text(tokenizer: str) -> str:
+    """The text a viewer opens on for a model that reads text this way."""
+    return code_excerpt() if tokenizer == "chars" else DEMO_SENTENCE
+
 
 SOUNDS: dict[str, tuple[str, ...]] = {
     "cat": ("meowed", "purred"),
