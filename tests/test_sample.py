@@ -18,7 +18,7 @@ CHARS = ["<unk>", "\n", " ", "a", "b", "c", "d", "(", ")", "\x1b"]
 @pytest.fixture
 def char_model(tmp_path) -> str:
     weights = random_weights("lstm", vocab=len(CHARS), embedding=4, hidden=6, seed=2, scale=1.5)
-    model = Model(weights, "lstm", CHARS, metadata={"tokenizer": "chars"})
+    model = Model(weights, "lstm", CHARS, tokenizer="chars")
     path = tmp_path / "chars.safetensors"
     rnnviz.save(model, path)
     return str(path)
@@ -94,7 +94,7 @@ def test_train_chars_on_a_tiny_file_then_sample_from_it(tmp_path, capsys) -> Non
     captured = capsys.readouterr()
     assert "epoch 3: train" in captured.err and "bpc, validation" in captured.err
     model = rnnviz.load(out)
-    assert model.tokenizer == "chars" and model.metadata["tokenizer"] == "chars"
+    assert model.tokenizer == "chars"
     assert model.vocab[0] == "<unk>" and "<eos>" not in model.vocab
     assert {"\n", " ", "d", "(", "+"} <= set(model.vocab)
     assert model.metadata["chunk"] == "20" and "valid_bits" in model.metadata

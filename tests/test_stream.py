@@ -177,9 +177,10 @@ def test_stream_training_lowers_the_loss_and_validates_every_epoch() -> None:
     result = trainer.fit_stream(ids[:300], valid=ids[300:])
     assert len(result.epoch_losses) == len(result.valid_losses) == 6
     assert result.valid_losses[-1] < 0.5 * result.valid_losses[0]
-    meta = trainer.export(tokenizer="chars").metadata
+    model = trainer.export(tokenizer="chars")
+    meta = model.metadata
     assert meta["chunk"] == "10" and meta["streams"] == "4" and float(meta["valid_bits"]) > 0
-    assert meta["tokenizer"] == "chars"
+    assert model.tokenizer == "chars"
 
 
 def test_ctrl_c_in_stream_training_keeps_the_model_so_far() -> None:
