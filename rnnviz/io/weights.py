@@ -27,6 +27,9 @@ from rnnviz.io.files import regular_file
 from rnnviz.io.formats.reader import WeightsFile, read
 
 BUNDLED = ("rnn", "lstm", "gru", "chars")  # chars: a character LSTM trained on the stdlib source
+# The bundled word models, trained on one corpus to read the same demo sentence: the viewer's model
+# key cycles through these, and a character model is not one of them.
+WORD_DEMOS = ("rnn", "lstm", "gru")
 VocabSource = Sequence[str] | str | Path
 
 

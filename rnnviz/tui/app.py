@@ -26,7 +26,7 @@ from textual.worker import get_current_worker
 
 from rnnviz.core.model import Model
 from rnnviz.errors import RnnvizError, first_line
-from rnnviz.io.weights import BUNDLED
+from rnnviz.io.weights import BUNDLED, WORD_DEMOS
 from rnnviz.training.corpus import DEMO_SENTENCE
 from rnnviz.tui.blas import SingleBlasThread
 from rnnviz.tui.collector import QuietCollector
@@ -587,7 +587,7 @@ def make_app(
         second = load_source(compare, vocab=vocab, cell=cell, tokenizer=tokenizer)
         views.append(ModelView.run(model_label(compare), second, text))
     lineup: list[Source] = [model_or_name]
-    lineup += [name for name in BUNDLED if name != first]
+    lineup += [name for name in WORD_DEMOS if name != first]
     return RnnvizApp(
         views, words, lineup, compare_with=compare, size=size, vocab=vocab, cell=cell, tokenizer=tokenizer
     )
