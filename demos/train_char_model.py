@@ -6,7 +6,7 @@ site-packages and files over 200 KB; the first FILES of them. Every HOLD_OUT-th 
 whole for validation. The metadata records the Python version, the file lists and a SHA-256 of the
 training text, so a run on another Python says it read another corpus.
 
-    python demos/train_char_model.py [--minutes 25] [--out rnnviz/models/chars.safetensors]
+    python demos/train_char_model.py [--minutes 26] [--out rnnviz/models/chars.safetensors]
 """
 
 from __future__ import annotations
@@ -69,11 +69,11 @@ def encode(text: str, index: dict[str, int]) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--minutes", type=float, default=25.0, help="stop training after this long")
+    parser.add_argument("--minutes", type=float, default=26.0, help="stop training after this long")
     parser.add_argument("--out", default="rnnviz/models/chars.safetensors")
     parser.add_argument("--hidden", type=int, default=192)
     parser.add_argument("--embedding", type=int, default=48)
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--chunk", type=int, default=100)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--epochs", type=int, default=100)
