@@ -43,7 +43,7 @@ class LayerRun:
     gates: dict[str, np.ndarray] = field(default_factory=dict)  # views into acts, name -> (T, B, H)
     # The state the run started from, when not zero (a chunk of a stream continues the last one's):
     # the backward pass reads h_{−1} and c_{−1} from here.
-    h0: np.ndarray | None = None  # (B, H) or (H,)
+    h0: np.ndarray | None = None  # (B, H_out) or (H_out,): the units of h (P with a projection)
     c0: np.ndarray | None = None  # (B, H) or (H,), LSTM only
 
 
