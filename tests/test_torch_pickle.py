@@ -38,12 +38,6 @@ WHOLE_MODELS = ("lstm", "gru", "rnn_relu", "lstm_tied", "lstm_nobias", "lstm_pro
 ALL_FIXTURES = sorted(p.stem for p in FIXTURES.glob("*.pt"))
 
 
-def test_this_is_the_worktree_package():
-    import rnnviz
-
-    assert Path(rnnviz.__file__).resolve().parent == Path(__file__).resolve().parent.parent / "rnnviz"
-
-
 # ----- a tiny pickle writer: globals, calls and persistent ids without importing anything --------
 
 
