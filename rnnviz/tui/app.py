@@ -37,6 +37,7 @@ from rnnviz.tui.memory_actions import MemoryActions
 from rnnviz.tui.screens.edit import EditScreen
 from rnnviz.tui.screens.help import HelpScreen
 from rnnviz.tui.screens.tour import open_tour
+from rnnviz.tui.state.layout import ScreenPlan, ScreenWanted, plan_screen
 from rnnviz.tui.state.modelview import ModelView, check_text, describe_views, load_source, model_label
 from rnnviz.tui.state.sorting import SORT_MODES, SortMode
 from rnnviz.tui.state.viewstate import ViewState
@@ -44,7 +45,7 @@ from rnnviz.tui.story import StoryStrip, mount_strip
 from rnnviz.tui.text_actions import TextActions
 from rnnviz.tui.widgets.footer import KeysFooter
 from rnnviz.tui.widgets.heatmap import StateHeatmap
-from rnnviz.tui.widgets.legend import Legend
+from rnnviz.tui.widgets.legend import Legend, legend_entries
 from rnnviz.tui.widgets.panel import ModelPanel
 from rnnviz.tui.widgets.scrollsync import ScrollSync
 from rnnviz.tui.widgets.sentence import SentenceBar
@@ -52,7 +53,9 @@ from rnnviz.tui.widgets.textpane import TextPane
 from rnnviz.tui.widgets.textutil import visible
 from rnnviz.tui.widgets.titlebar import TitleBar
 
-MIN_WIDTH, MIN_HEIGHT = 60, 18  # below this the app shows "make the window larger"
+MIN_WIDTH, MIN_HEIGHT = 20, 8  # below this the app shows "make the window larger"; above, state.layout
+FLOW_ROWS, SATURATION_ROWS = 10, 18
+PALETTE_KEY_WIDTH = 60  # narrower, the footer leaves out ^p (still a key; `?` lists it)  # what the story panels would take, given room
 DEFAULT_SIZE = (120, 40)  # headless runs (tests, screenshots) unless told otherwise
 Source = str | Path | Model
 
@@ -68,6 +71,9 @@ class Action:
 
 
 ACTIONS: list[Action] = [
+    # Help and quit first: the footer lists keys in this order and crops the end on a narrow terminal.
+    Action("question_mark", "help", "Help", "show the keys and what every color and mark on screen means"),
+    Action("q", "quit", "Quit", "leave rnnviz"),
     Action("left", "step(-1)", "Previous word", "move the cursor one word back", "word"),
     Action("right", "step(1)", "Next word", "move the cursor one word on", "word"),
     # home/end stay out of the footer: it has room for the keys a newcomer needs, the tour among them.
@@ -96,8 +102,6 @@ ACTIONS: list[Action] = [
     Action("G", "saturation", "Gates", "gate saturation per unit: off, sentence, demo corpus", show=False),
     Action("tab", "focus_next", "Panel", "move the focus to the next heatmap or gates panel (they scroll)"),
     Action("shift+tab", "focus_previous", "Previous panel", "move the focus back a panel", show=False),
-    Action("question_mark", "help", "Help", "show this list of keys"),
-    Action("q", "quit", "Quit", "leave rnnviz"),
 ]
 MAIN_SCREEN_ACTIONS = {a.action.split("(")[0] for a in ACTIONS} - {"quit", "help"}
 HEATMAP_KEYS = [
@@ -183,6 +187,7 @@ class RnnvizApp(App[int]):
         self._signals = SignalExit(lambda code: self.exit(None, code))
         self.collector = QuietCollector()
         self.blas = SingleBlasThread()
+        self.layout_plan: ScreenPlan | None = None  # what state.layout decided for the current size
 
     # -- composition -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -192,6 +197,7 @@ class RnnvizApp(App[int]):
             yield self._text_pane
             with Vertical(id="panels"):
                 yield from self._panels()
+            yield Static("", id="status", markup=False)  # names the panels the layout hid
             yield Legend(id="legend")
             yield KeysFooter()
         message = f"make the window larger\n(at least {MIN_WIDTH}×{MIN_HEIGHT}; q quits)"
@@ -219,6 +225,7 @@ class RnnvizApp(App[int]):
         self._update_title()
         self.publish_state()
         self._check_size(self.size.width, self.size.height)
+        self.relayout()
         self.query_one(".hidden", StateHeatmap).focus()
         self.call_after_refresh(self.collector.engage)  # after the first frame: it freezes what is drawn
 
@@ -267,7 +274,7 @@ class RnnvizApp(App[int]):
         if pane_on:
             self._text_pane.show(self.tokens, self.cursor, chars=self.view.model.tokenizer == "chars")
         else:
-            self._sentence_bar.show(self.tokens, self.cursor)
+            self._sentence_bar.show(self.tokens, self.cursor, self.view.unknown)
 
     def unit_order(self, view: ModelView | None = None):
         """The order the heatmaps list units in, for a view (default: the first)."""
@@ -321,6 +328,9 @@ class RnnvizApp(App[int]):
     def watch_sort_index(self) -> None:
         self._update_title()
         self.publish_state()
+
+    def on_sentence_bar_word_clicked(self, message: SentenceBar.WordClicked) -> None:
+        self.cursor = message.step
 
     def on_state_heatmap_cell_clicked(self, message: StateHeatmap.CellClicked) -> None:
         if message.step is not None:
@@ -397,11 +407,11 @@ class RnnvizApp(App[int]):
 
     def action_flow(self) -> None:
         """`g`: gradient flow off → models on screen → rnn, lstm and gru → off."""
-        self._story_strip().cycle("flow")
+        self._story_strip().cycle("flow", self.relayout)
 
     def action_saturation(self) -> None:
         """`G`: gate saturation off → over the sentence → over the demo corpus → off."""
-        self._story_strip().cycle("saturation")
+        self._story_strip().cycle("saturation", self.relayout)
 
     def action_links_method(self) -> None:
         self.memory.next_method()
@@ -426,9 +436,11 @@ class RnnvizApp(App[int]):
         rows += [(f"sort {k + 1}", f"{mode.name}: {mode.description}") for k, mode in enumerate(SORT_MODES)]
         intro = (
             "Rows are units (two per row: upper and lower half of ▀), columns are words; "
-            "the cursor column is marked and words after it are faded."
+            "the cursor column is marked ▕▀▀▀▏ and words after it are faded. The colors and marks:"
         )
-        self.open_dialog(HelpScreen(rows + HEATMAP_KEYS, intro))
+        legend = self.query_one(Legend).entries
+        note = self.layout_plan.note if self.layout_plan is not None else ""
+        self.open_dialog(HelpScreen(rows + HEATMAP_KEYS, intro, legend, note))
 
     def action_edit(self) -> None:
         def done(text: str | None) -> None:
@@ -542,9 +554,7 @@ class RnnvizApp(App[int]):
         self.set_reactive(RnnvizApp.selected_unit, min(self.selected_unit, self.view.units - 1))
         for panel, view in zip(self._all_panels, views, strict=False):
             panel.show_view(view, show_cell=not compare)
-        second = self._all_panels[-1]
-        if second.display != compare:  # setting display, even to its value, asks for a new layout
-            second.display = compare
+        self.relayout()  # shows the second panel in compare mode, if it fits
         self.show_text()
         self._update_title()
         self.publish_state()
@@ -555,6 +565,57 @@ class RnnvizApp(App[int]):
     # -- size --------------------------------------------------------------------------------
     def on_resize(self, event: Resize) -> None:
         self._check_size(event.size.width, event.size.height)
+        self.relayout()
+
+    def screen_wanted(self, width: int) -> ScreenWanted:
+        """What the main screen would show given room: the models, the story panels, the legend."""
+        story = self._story
+        flow = story is not None and story.flow.mode != 0
+        saturation = story is not None and story.saturation.mode != 0
+        story_rows = max(FLOW_ROWS if flow else 0, SATURATION_ROWS if saturation else 0)
+        legend = self.query_one(Legend)
+        bar = self.sentence_bar
+        legend.show(
+            legend_entries(
+                self.views,
+                saturation=saturation,
+                cursor=bar.get_component_rich_style("sentence--cursor"),
+                tint=bar.get_component_rich_style("sentence--link"),
+            )
+        )
+        return ScreenWanted(
+            models=len(self.views),
+            panel=self._all_panels[0].wanted,
+            story_rows=story_rows,
+            legend_lines=len(legend.lines(max(1, width - 2))),  # the legend's padding
+        )
+
+    def relayout(self) -> None:
+        """Apply the layout rules (rnnviz.tui.state.layout) to the size and the panels wanted."""
+        width, height = self.size
+        if not self._all_panels or width < MIN_WIDTH or height < MIN_HEIGHT:
+            return
+        plan = plan_screen(width, height, self.screen_wanted(width))
+        self.layout_plan = plan
+        rows = plan.rows
+        status = self.query_one("#status", Static)
+        status.update(plan.short_note)
+        for widget, shown in (
+            (self._title_bar, "title" in rows),
+            (self.sentence_bar, "sentence" in rows and not self.text_view.pane_on),
+            (status, "status" in rows),
+            (self.query_one(Legend), "legend" in rows),
+            (self._all_panels[-1], self.compare_mode and "compare" not in plan.hidden),
+        ):
+            if widget.display != shown:  # setting display, even unchanged, asks for a layout
+                widget.display = shown
+        self.query_one(Legend).styles.height = rows.get("legend", 1)
+        footer = self.query_one(KeysFooter)
+        palette = width >= PALETTE_KEY_WIDTH  # on a narrow footer, ^p would crowd out the keys
+        if footer.show_command_palette != palette:
+            footer.show_command_palette = palette
+        if self._story is not None:
+            self._story.fit(rows.get("story", 0))
 
     def _check_size(self, width: int, height: int) -> None:
         main, too_small = self.screen_stack[0], width < MIN_WIDTH or height < MIN_HEIGHT

@@ -284,9 +284,11 @@ class MemoryActions:
         for k, panel in enumerate(host.panels):
             ablation = self.ablation if k == 0 else None  # silencing acts on the first model
             widget = panel.ablation_panel
-            if widget.display != (ablation is not None):
-                widget.display = ablation is not None
             widget.show(ablation, min(host.cursor, panel.view.steps - 1))
+            panel.fit()  # shown or hidden with the other side panels, as the panel's size allows
+        relayout = getattr(host, "relayout", None)  # the status line names it if it had no room
+        if relayout is not None:
+            relayout()
 
     # -- "by memory" order -----------------------------------------------------------------------
     def _request_ranking(self) -> None:

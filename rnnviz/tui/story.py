@@ -7,6 +7,8 @@ need and the flow plot the rest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.containers import Horizontal
 from textual.widget import Widget
 
@@ -21,7 +23,6 @@ class StoryStrip(Horizontal):
     DEFAULT_CSS = """
     StoryStrip {
         height: auto;
-        max-height: 60%;
         display: none;
     }
     """
@@ -29,6 +30,7 @@ class StoryStrip(Horizontal):
     def __init__(self, state: ViewState) -> None:
         super().__init__(id=STRIP_ID)
         self.state = state
+        self.room = 0  # rows the layout gives the strip; set by fit
         self.flow = FlowWatcher(classes="story-flow")
         self.saturation = SaturationPanel(classes="story-saturation")
         self.flow.display = False
@@ -44,18 +46,28 @@ class StoryStrip(Horizontal):
         self.flow.follow(state)
         self.saturation.follow(state)
 
-    def cycle(self, which: str) -> None:
-        """`g` (which="flow") or `G` (which="saturation"): the panel's next mode."""
-        self.call_after_refresh(self._cycle, which)  # a strip mounted just now is laid out first
+    def cycle(self, which: str, then: Callable[[], None] | None = None) -> None:
+        """`g` (which="flow") or `G` (which="saturation"): the panel's next mode; `then` runs after
+        (the app lays the screen out again)."""
+        self.call_after_refresh(self._cycle, which, then)  # a strip mounted just now is laid out first
 
-    def _cycle(self, which: str) -> None:
+    def _cycle(self, which: str, then: Callable[[], None] | None) -> None:
         panel = self.flow if which == "flow" else self.saturation
         panel.cycle(self.state)
         self.relayout()
+        if then is not None:
+            then()
+
+    def fit(self, rows: int) -> None:
+        """The rows the layout gives the strip (0: none; it hides, and the status line says so)."""
+        self.room = rows
+        self.styles.max_height = max(rows, 1)
+        self.relayout()
 
     def relayout(self) -> None:
-        """Show the strip while a panel is on; beside the flow plot, the scatters keep their width."""
-        self.display = self.flow.mode != 0 or self.saturation.mode != 0
+        """Show the strip while a panel is on and it has room; beside the flow plot, the scatters keep
+        their width."""
+        self.display = (self.flow.mode != 0 or self.saturation.mode != 0) and self.room > 0
         both = self.flow.mode != 0 and self.saturation.mode != 0
         self.saturation.styles.width = max(self.saturation.widest, 40) if both else "1fr"
 
@@ -63,6 +75,6 @@ class StoryStrip(Horizontal):
 def mount_strip(main: Widget, state: ViewState) -> StoryStrip:
     """A new strip, mounted in `main` above its legend."""
     strip = StoryStrip(state)
-    anchor = main.query("Legend")
+    anchor = main.query("#status")
     main.mount(strip, before=anchor.first() if anchor else None)
     return strip

@@ -21,10 +21,18 @@ class HelpScreen(Dialog[None]):
         Binding("q", "close", "Close help", show=False),
     ]
 
-    def __init__(self, rows: list[tuple[str, str]], intro: str = ""):
+    def __init__(
+        self,
+        rows: list[tuple[str, str]],
+        intro: str = "",
+        legend: list[Text] | None = None,
+        note: str = "",
+    ):
         super().__init__()
         self.rows = rows
         self.intro = intro
+        self.legend = legend or []  # what every color and mark on screen means, one entry a line
+        self.note = note  # the panels the layout hid, and the size that shows them
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
@@ -37,4 +45,8 @@ class HelpScreen(Dialog[None]):
             body.border_subtitle = "escape closes"
             if self.intro:
                 yield Static(Text(self.intro, "italic"), id="help-intro")
+            if self.note:
+                yield Static(Text(self.note), id="help-note")
+            if self.legend:
+                yield Static(Text("\n").join(self.legend), id="help-legend")
             yield Static(table, id="help-text")

@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_wo
 
 from rnnviz.errors import RnnvizError, first_line
 from rnnviz.tui.screens.dialog import Dialog
+from rnnviz.tui.state.layout import plan_tour
 from rnnviz.tui.state.modelview import ModelView
 from rnnviz.tui.state.tour_steps import TOTAL, TourStep, build_steps
 from rnnviz.tui.widgets.flow_panel import FlowPanel
@@ -58,7 +59,7 @@ class TourSentence(Widget):
         border-title-color: $foreground 70%;
         padding: 0 1;
     }
-    TourSentence .tour-sentence--cursor { background: $accent; color: $text; text-style: bold; }
+    TourSentence .tour-sentence--cursor { text-style: bold reverse; }
     TourSentence .tour-sentence--unread { color: $foreground 45%; }
     TourSentence .tour-sentence--tint { background: $warning; }
     """
@@ -91,7 +92,7 @@ class TourSentence(Widget):
                 style = Style(bgcolor=background.blend(tint_color, weight).rich_color)
             else:
                 style = Style()
-            text.append(visible(token), style)
+            text.append(f"[{visible(token)}]" if t == self.cursor else visible(token), style)
             text.append(" ")
         return text
 
@@ -104,13 +105,14 @@ class TourScreen(Dialog[Explore | None]):
     #tour-title { height: 1; background: $panel; text-align: center; color: $accent; text-style: bold; }
     #tour-text {
         height: auto;
-        max-height: 45%;  /* a small terminal scrolls the text and keeps room for the views */
+        /* height: set by fit (state.layout.plan_tour); a tiny terminal scrolls the text */
         overflow-y: auto;
         border: round $accent;
         border-title-color: $accent;
         padding: 0 1;
     }
-    #tour-facts { color: $foreground 85%; margin-top: 1; }
+    #tour-text.-borderless { border: none; padding: 0 1; }
+    #tour-facts { color: $foreground 85%; }
     #tour-stage { height: 1fr; }
     #tour-stage ModelPanel { height: 1fr; }
     #tour-keys { height: 1; color: $foreground 60%; padding: 0 1; }
@@ -196,13 +198,35 @@ class TourScreen(Dialog[Explore | None]):
             return
         title.update(f"rnnviz tour · {step.number} of {TOTAL} · {step.title}   {marks}")
         self.query_one("#tour-prose", Static).update(Text(step.text))
-        facts = Text("\n".join(f"• {fact}" for fact in step.facts))
+        facts = Text("\n" + "\n".join(f"• {fact}" for fact in step.facts))  # a blank line after the prose
         self.query_one("#tour-facts", Static).update(facts)
         self.sentence.show(step.tokens, step.cursor, step.tint, step.tint_label)
         self._show_panels(step)
         if step.flow:
             self.flow_panel.show_curves(step.flow, "bar height: log10 of the norm at each distance")
         self.flow_panel.display = bool(step.flow)
+        self.call_after_refresh(self.fit)
+
+    def on_resize(self) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """Size the explanation and the views by the layout rules (state.layout.plan_tour)."""
+        step = self.current
+        width, height = self.size
+        if step is None or not width or not self.is_attached:
+            return
+        box = self.query_one("#tour-text")
+        console = self.app.console
+        options = console.options.update_width(max(1, width - 5))  # border, padding and a scrollbar
+        text = Text(step.text + "\n\n" + "\n".join(f"• {fact}" for fact in step.facts))
+        lines = len(console.render_lines(text, options, pad=False))
+        flow_rows = self.flow_panel.outer_size.height if step.flow else 0
+        heatmaps = sum(1 + (step.show_cell and view.cell_state is not None) for view in step.views)
+        plan = plan_tour(height, lines, self.sentence.outer_size.height or 3, heatmaps, flow_rows)
+        box.set_class(not plan.bordered, "-borderless")
+        box.styles.height = plan.text_rows
+        box.styles.max_height = plan.text_rows
 
     def _show_panels(self, step: TourStep) -> None:
         stage = self.query_one("#tour-stage")
@@ -227,9 +251,8 @@ class TourScreen(Dialog[Explore | None]):
             panel.view, panel.show_cell = view, step.show_cell
         order = step.order if step.order is not None else np.arange(view.units)
         panel.update(step.cursor, order, step.selected)
-        links = getattr(panel, "links_panel", None)  # the viewer's links panel: the tour tints instead
-        if links is not None:
-            links.display = False
+        panel.links_wanted = False  # the viewer's links panel: the tour tints the sentence instead
+        panel.fit()
 
     # -- keys ----------------------------------------------------------------------------------
     def action_move(self, delta: int) -> None:

@@ -29,7 +29,7 @@ SIDE_WIDTH = (22, 36)  # the side column: narrowest that reads, widest worth giv
 SIDE_SHARE = 0.28  # of the terminal's width, within SIDE_WIDTH
 HEATMAP_MIN_WIDTH = 58  # the unit gutter and 12 words: "cat" and the second "it" of the demo together
 PREDICTION_ROWS = (4, 12)  # border and 2 words, up to border and 10 words
-LINKS_ROWS = 5  # border and the top three links
+LINKS_ROWS = 6  # border, the column labels and the top three links
 ABLATION_ROWS = 6
 INSPECTOR_LINES = 4  # a label, the sparkline, the cursor mark, the values; then a line per gate
 SEARCH_LIMIT = 240  # the largest width or height the "enlarge to" note suggests
@@ -268,3 +268,28 @@ def _suggestion(width: int, height: int, wanted: ScreenWanted, name: str) -> str
         rows = _smallest(height + 1, lambda h: shows(both, h))
         return f"enlarge to {both}×{rows}"
     return "not at any size"
+
+
+@dataclass(frozen=True)
+class TourPlan:
+    text_rows: int  # the explanation's box, border included
+    bordered: bool  # a short terminal drops the box's border (two rows) before the views shrink
+    heatmap_rows: int  # each heatmap
+
+
+def plan_tour(
+    height: int, text_lines: int, sentence_rows: int, heatmaps: int, flow_rows: int = 0
+) -> TourPlan:
+    """Lay out a tour step: the title, the explanation (`text_lines` lines as wrapped), the sentence,
+    the models' `heatmaps` and the flow plot, the keys. The explanation is shown whole when it can
+    be: first the views give up rows down to READABLE_ROWS, then the box its border, then the views
+    down to HEATMAP_MIN_ROWS + 1; only then does the explanation scroll."""
+    fixed = 2 + sentence_rows + flow_rows  # the title and keys lines
+    heatmaps = max(1, heatmaps)
+    for border, rows in ((2, READABLE_ROWS), (0, READABLE_ROWS), (0, HEATMAP_MIN_ROWS + 1)):
+        if fixed + text_lines + border + heatmaps * rows <= height:
+            return TourPlan(
+                text_lines + border, border > 0, (height - fixed - text_lines - border) // heatmaps
+            )
+    text = max(1, height - fixed - heatmaps * HEATMAP_MIN_ROWS)
+    return TourPlan(text, False, max(HEATMAP_MIN_ROWS, (height - fixed - text) // heatmaps))

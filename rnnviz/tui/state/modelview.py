@@ -158,6 +158,14 @@ class ModelView:
         return True, 1.0
 
     @cached_property
+    def unknown(self) -> frozenset[int]:
+        """Positions of the words the vocabulary did not know (read as `<unk>`)."""
+        unk = self.model.vocab_index.unk_id
+        if unk is None:
+            return frozenset()
+        return frozenset(np.flatnonzero(np.asarray(self.trace.ids) == unk).tolist())
+
+    @cached_property
     def _preactivation_scale(self) -> float:
         return state_scale(self.gates["preactivation"]) if "preactivation" in self.gates else 1.0
 

@@ -48,7 +48,8 @@ class UnitInspector(TextLines):
         self.view = view
         self.step = step
         self.unit = min(unit, view.units - 1)
-        self.border_title = Content(f"unit {self.unit}")
+        unknown = " · “" + visible(view.tokens[step]) + "” is <unk>" if step in view.unknown else ""
+        self.border_title = Content(f"unit {self.unit}{unknown}")
         self.changed()
 
     def build(self, width: int) -> list[Text]:
@@ -65,6 +66,8 @@ class UnitInspector(TextLines):
         lines.append(spark)
         at = self.step // per
         word = visible(view.tokens[self.step])
+        if self.step in view.unknown:
+            word += " (read as <unk>)"
         marker = Text(" " * at)
         marker.append("▲", cursor)
         marker.append(f" {word}" if at + len(word) + 2 <= width else "", label)

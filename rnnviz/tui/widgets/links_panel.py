@@ -92,14 +92,18 @@ class LinksPanel(TextLines):
             lines = [self._line(s, word, share, width) for s, word, share in links]
             if not links:
                 lines = [Text("no earlier word has any influence", note)]
-        # Always TOP lines: a panel that changes height would move the panels below it.
-        return (lines + [Text("")] * TOP)[:TOP]
+        # Always TOP lines under the column labels: a panel that changes height would move the ones below.
+        return [self._labels()] + (lines + [Text("")] * TOP)[:TOP]
+
+    def _labels(self) -> Text:
+        """The columns' names: the word, how many words back it is ("here": the cursor word), its share."""
+        return Text(f"{'word':<{WORD_CELLS}}{'back':>5}{'share':>6}", self.looks["links--number"])
 
     def _line(self, position: int, word: str, share: float, width: int) -> Text:
         looks = self.looks
         back = self.step - position
         line = Text()
         line.append(fit(word, WORD_CELLS), looks["links--word"])
-        line.append(f" {('−' + str(back)) if back else 'here':>5} {share:4.0%} ", looks["links--number"])
-        line.append(bar(share, max(1, width - WORD_CELLS - 12)), looks["links--bar"])
+        line.append(f"{('−' + str(back)) if back else 'here':>5} {share:4.0%} ", looks["links--number"])
+        line.append(bar(share, max(1, width - WORD_CELLS - 11)), looks["links--bar"])
         return line

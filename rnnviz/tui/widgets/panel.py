@@ -12,7 +12,10 @@ import numpy as np
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.events import Resize
+from textual.widget import Widget
 
+from rnnviz.tui.state.layout import PanelPlan, PanelWanted, plan_panel
 from rnnviz.tui.state.modelview import ModelView
 from rnnviz.tui.widgets.ablation import AblationPanel
 from rnnviz.tui.widgets.gates import GatesPanel
@@ -57,6 +60,8 @@ class ModelPanel(Vertical):
         self.inspector = UnitInspector(classes="inspector")
         self.links_panel = LinksPanel(classes="links")  # filled by the app (links run in a worker)
         self.ablation_panel = AblationPanel(classes="ablation")  # shown while units are silenced
+        self.links_wanted = True  # the tour tints the sentence instead
+        self.plan: PanelPlan | None = None  # what fits (rnnviz.tui.state.layout), applied on resize
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="panel-body"):
@@ -73,6 +78,48 @@ class ModelPanel(Vertical):
                 yield self.ablation_panel
                 yield self.links_panel
                 yield self.inspector
+
+    @property
+    def wanted(self) -> PanelWanted:
+        """What this panel would show given room."""
+        return PanelWanted(
+            cell=self.show_cell and self.view.cell_state is not None,
+            gates=len(self.view.gates),
+            links=self.links_wanted,
+            ablation=self.ablation_panel.ablation is not None,
+        )
+
+    def on_resize(self, event: Resize) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """Show the parts that fit this panel's size whole, and hide the rest (see state.layout)."""
+        width, height = self.size
+        if not width or not height:
+            return
+        plan = plan_panel(width, height, self.wanted)
+        if plan == self.plan:
+            return
+        self.plan = plan
+        cell_row = self.cell_map.parent
+        side = self.query_one(".side")
+        shown: list[tuple[Widget | None, bool]] = [
+            (cell_row, plan.cell_rows > 0),
+            (self.cell_map, plan.cell_rows > 0),
+            (self.gates, plan.gates),
+            (self.cell_scale, plan.gates),  # as wide as the gates, so both heatmaps line up
+            (side, plan.side_width > 0),
+            (self.predictions, "predictions" in plan.side),
+            (self.ablation_panel, "ablation" in plan.side),
+            (self.links_panel, "links" in plan.side),
+            (self.inspector, "inspector" in plan.side),
+        ]
+        for widget, wanted in shown:
+            if widget is not None and widget.display != wanted:  # setting display asks for a layout
+                widget.display = wanted
+        if plan.side_width:
+            side.styles.width = plan.side_width
+            self.predictions.styles.max_height = plan.side.get("predictions", 0)
 
     @property
     def heatmaps(self) -> list[StateHeatmap]:
@@ -116,15 +163,9 @@ class ModelPanel(Vertical):
             backward.border_title = Content("hidden state h, ← backward (has read the words after)")
             backward.show(view.backward_hidden, view.tokens, view.hidden_scale, columns)
         cell = self.cell_map
-        # Stacked panels are short: fewer predictions. (A style on the widget itself, not a class on
-        # a container, which would restyle every widget below it.)
-        self.predictions.styles.max_height = 12 if show_cell else 7
         wanted = show_cell and view.cell_state is not None
-        row = cell.parent
-        if row is not None and row.display != wanted:  # setting display, even unchanged, asks for a layout
-            row.display = wanted
-        if cell.display != wanted:
-            cell.display = wanted
+        self.plan = None
+        self.fit()
         if view.cell_state is not None and wanted:
             self.cell_scale.show(view.cell_scale)
             cell.border_title = Content("cell state c")

@@ -19,6 +19,7 @@ class ScaleColumn(Widget):
     def __init__(self, *, classes: str | None = None):
         super().__init__(classes=classes)
         self.scale = 1.0
+        self.border_title = "colours of c"  # a key, not a panel of its own
 
     def show(self, scale: float) -> None:
         if scale != self.scale:

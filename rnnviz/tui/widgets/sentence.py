@@ -14,6 +14,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 from textual.content import Content
+from textual.events import Click
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -46,18 +48,34 @@ def word_window(size: Callable[[int], int], count: int, cursor: int, room: int) 
 class SentenceBar(Widget):
     """The words around the cursor; the cursor word stands out; words not yet read are dim."""
 
-    COMPONENT_CLASSES = {"sentence--cursor", "sentence--unread", "sentence--link", "sentence--more"}
+    COMPONENT_CLASSES = {
+        "sentence--cursor",
+        "sentence--unread",
+        "sentence--link",
+        "sentence--more",
+        "sentence--unknown",
+    }
 
     cursor: reactive[int] = reactive(0)
     links_row: reactive[np.ndarray | None] = reactive(None, always_update=True)
 
+    class WordClicked(Message):
+        """A click on word `step` of the sentence."""
+
+        def __init__(self, step: int):
+            super().__init__()
+            self.step = step
+
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
         self.tokens: list[str] = [""]
+        self.unknown: frozenset[int] = frozenset()  # positions of words the vocabulary read as <unk>
+        self._spans: list[tuple[int, int, int]] = []  # (first cell, end cell, word) as last drawn
 
-    def show(self, tokens: list[str], cursor: int) -> None:
+    def show(self, tokens: list[str], cursor: int, unknown: frozenset[int] = frozenset()) -> None:
         """A new sentence; clears the link tint, which belonged to the old one."""
         self.tokens = tokens
+        self.unknown = unknown
         self.set_reactive(SentenceBar.links_row, None)
         self.set_reactive(SentenceBar.cursor, cursor)
         self._update_title()
@@ -74,12 +92,17 @@ class SentenceBar(Widget):
         count = len(self.tokens)
         cursor = min(self.cursor, count - 1)
         ellipsis = width(ELLIPSIS)
-        shown = word_window(lambda t: width(self.tokens[t]), count, cursor, max(1, room - 2 * ellipsis))
+        # The cursor word is drawn in brackets: two cells more than the word.
+        shown = word_window(
+            lambda t: width(self.tokens[t]) + 2 * (t == cursor), count, cursor, max(1, room - 2 * ellipsis)
+        )
         more = self.get_component_rich_style("sentence--more")
+        unknown = self.get_component_rich_style("sentence--unknown")
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         if shown.start > 0:
             text.append(ELLIPSIS, more)
         tints = self._tints(shown)
+        spans: list[tuple[int, int, int]] = []
         for t in shown:
             if t == cursor:
                 style = self.get_component_rich_style("sentence--cursor")
@@ -87,12 +110,34 @@ class SentenceBar(Widget):
                 style = self.get_component_rich_style("sentence--unread")
             else:
                 style = tints.get(t, Style())
+            if t in self.unknown:
+                style = style + unknown
             # Text.append with a plain str never parses markup, so "[bold]" shows as typed.
-            text.append(visible(self.tokens[t]), style)
+            word = visible(self.tokens[t])
+            start = text.cell_len
+            text.append(f"[{word}]" if t == cursor else word, style)
+            spans.append((start, text.cell_len, t))
             text.append(" ")
+        self._spans = spans
         if shown.stop < count:
             text.append(ELLIPSIS, more)
         return text
+
+    def word_at(self, x: int) -> int | None:
+        """The word drawn at cell `x` of the content (None between words), as last drawn."""
+        for start, end, t in self._spans:
+            if start <= x < end:
+                return t
+        return None
+
+    def on_click(self, event: Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        step = self.word_at(offset.x)
+        if step is not None:
+            event.stop()
+            self.post_message(self.WordClicked(step))
 
     def _tints(self, shown: range) -> dict[int, Style]:
         """Background tint of each shown word before the cursor, from links_row (none when unset)."""
