@@ -54,8 +54,8 @@ from rnnviz.tui.widgets.textutil import visible
 from rnnviz.tui.widgets.titlebar import TitleBar
 
 MIN_WIDTH, MIN_HEIGHT = 20, 8  # below this the app shows "make the window larger"; above, state.layout
-FLOW_ROWS, SATURATION_ROWS = 10, 18
-PALETTE_KEY_WIDTH = 60  # narrower, the footer leaves out ^p (still a key; `?` lists it)  # what the story panels would take, given room
+FLOW_ROWS, SATURATION_ROWS = 10, 18  # what the story panels would take, given room
+PALETTE_KEY_WIDTH = 60  # narrower, the footer leaves out ^p (still a key; `?` lists it)
 DEFAULT_SIZE = (120, 40)  # headless runs (tests, screenshots) unless told otherwise
 Source = str | Path | Model
 
