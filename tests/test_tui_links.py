@@ -140,7 +140,8 @@ def test_the_links_panel_lists_the_top_three_earlier_words_with_their_shares():
         panel = app.panels[0].links_panel
         expected = top_links(direct_row(app, "occlusion")[: LAST_IT + 1], app.tokens, 3)
         assert [(s, w) for s, w, _ in panel.top()] == [(s, w) for s, w, _ in expected]
-        lines = [strip.text for strip in panel.strips(panel.size.width)]
+        labels, *lines = [strip.text for strip in panel.strips(panel.size.width)]
+        assert labels.split() == ["word", "back", "share"]  # the columns are named
         assert len(lines) == 3
         for (s, word, share), line in zip(expected, lines, strict=True):
             assert line.split()[0] == word

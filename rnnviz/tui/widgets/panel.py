@@ -8,6 +8,8 @@ rebuilt, so switching models costs what a repaint costs.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -62,6 +64,7 @@ class ModelPanel(Vertical):
         self.ablation_panel = AblationPanel(classes="ablation")  # shown while units are silenced
         self.links_wanted = True  # the tour tints the sentence instead
         self.plan: PanelPlan | None = None  # what fits (rnnviz.tui.state.layout), applied on resize
+        self._cell_drawn: ModelView | None = None  # the view whose cell state the cell heatmap holds
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="panel-body"):
@@ -100,6 +103,8 @@ class ModelPanel(Vertical):
         plan = plan_panel(width, height, self.wanted)
         if plan == self.plan:
             return
+        if self._cell_drawn is not self.view:  # drawn in show_view; until then it stays hidden
+            plan = replace(plan, cell_rows=0)
         self.plan = plan
         cell_row = self.cell_map.parent
         side = self.query_one(".side")
@@ -123,9 +128,14 @@ class ModelPanel(Vertical):
 
     @property
     def heatmaps(self) -> list[StateHeatmap]:
-        """The heatmaps on screen (the backward one when bidirectional, the cell state one for an LSTM)."""
-        maps = (self.hidden_map, self.backward_map, self.cell_map)
-        return [self.hidden_map] + [m for m in maps[1:] if m.display]
+        """The heatmaps on screen (the backward one when bidirectional, the cell state one for an LSTM
+        once it holds this view's cell state)."""
+        maps = [self.hidden_map]
+        if self.backward_map.display:
+            maps.append(self.backward_map)
+        if self.cell_map.display and self._cell_drawn is self.view:
+            maps.append(self.cell_map)
+        return maps
 
     def on_mount(self) -> None:
         for heatmap in (self.hidden_map, self.backward_map, self.cell_map):
@@ -164,13 +174,18 @@ class ModelPanel(Vertical):
             backward.show(view.backward_hidden, view.tokens, view.hidden_scale, columns)
         cell = self.cell_map
         wanted = show_cell and view.cell_state is not None
-        self.plan = None
-        self.fit()
         if view.cell_state is not None and wanted:
             self.cell_scale.show(view.cell_scale)
             cell.border_title = Content("cell state c")
             cell.border_subtitle = Content(f"±{view.cell_scale:.3g}")
             cell.show(view.cell_state, view.tokens, view.cell_scale, columns)
+            self._cell_drawn = view
+        elif cell.display:  # before the first layout too: a hidden heatmap must not draw another's units
+            cell.display = False
+            if cell.parent is not None:
+                cell.parent.display = False
+        self.plan = None
+        self.fit()
         self._push()
         self.call_after_refresh(self._reveal, True, True)
 
