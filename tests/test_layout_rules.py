@@ -97,7 +97,7 @@ def test_80x24_keeps_twelve_words_of_heatmap_and_names_the_gates_and_inspector()
     assert plan.panel.side_width == SIDE_WIDTH[0]
     assert 80 - plan.panel.side_width >= HEATMAP_MIN_WIDTH  # "cat" … second "it": 12 words
     assert plan.hidden == ("gates", "inspector")
-    assert plan.note == "gates hidden — widen to 100 columns · inspector hidden — make it 27 rows tall"
+    assert plan.note == "gates hidden — widen to 100 columns · inspector hidden — make it 28 rows tall"
 
 
 def test_100x30_with_G_keeps_the_heatmaps_readable_and_the_story_gives_way():

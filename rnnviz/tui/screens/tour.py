@@ -227,6 +227,10 @@ class TourScreen(Dialog[Explore | None]):
         box.set_class(not plan.bordered, "-borderless")
         box.styles.height = plan.text_rows
         box.styles.max_height = plan.text_rows
+        for k, panel in enumerate(self.panels):
+            shown = k < len(step.views) and plan.heatmap_rows > 0
+            if panel.display != shown:
+                panel.display = shown
 
     def _show_panels(self, step: TourStep) -> None:
         stage = self.query_one("#tour-stage")

@@ -274,7 +274,7 @@ def _suggestion(width: int, height: int, wanted: ScreenWanted, name: str) -> str
 class TourPlan:
     text_rows: int  # the explanation's box, border included
     bordered: bool  # a short terminal drops the box's border (two rows) before the views shrink
-    heatmap_rows: int  # each heatmap
+    heatmap_rows: int  # each heatmap; 0: the model panels are hidden
 
 
 def plan_tour(
@@ -283,13 +283,19 @@ def plan_tour(
     """Lay out a tour step: the title, the explanation (`text_lines` lines as wrapped), the sentence,
     the models' `heatmaps` and the flow plot, the keys. The explanation is shown whole when it can
     be: first the views give up rows down to READABLE_ROWS, then the box its border, then the views
-    down to HEATMAP_MIN_ROWS + 1; only then does the explanation scroll."""
+    down to HEATMAP_MIN_ROWS, then they hide; only then does the explanation scroll."""
     fixed = 2 + sentence_rows + flow_rows  # the title and keys lines
     heatmaps = max(1, heatmaps)
-    for border, rows in ((2, READABLE_ROWS), (0, READABLE_ROWS), (0, HEATMAP_MIN_ROWS + 1)):
+    for border, rows in (
+        (2, READABLE_ROWS),
+        (0, READABLE_ROWS),
+        (0, HEATMAP_MIN_ROWS + 1),
+        (0, HEATMAP_MIN_ROWS),
+    ):
         if fixed + text_lines + border + heatmaps * rows <= height:
             return TourPlan(
                 text_lines + border, border > 0, (height - fixed - text_lines - border) // heatmaps
             )
-    text = max(1, height - fixed - heatmaps * HEATMAP_MIN_ROWS)
-    return TourPlan(text, False, max(HEATMAP_MIN_ROWS, (height - fixed - text) // heatmaps))
+    if fixed + text_lines <= height:  # the model panels give way (hidden whole) to the explanation
+        return TourPlan(text_lines, False, 0)
+    return TourPlan(max(1, height - fixed), False, 0)  # only then does the explanation scroll
