@@ -68,8 +68,8 @@ def test_80x24_names_the_hidden_inspector_and_shows_twelve_words():
         assert "inspector hidden — make it" in status
         assert "gates hidden — widen to 100 columns" in status
         heatmap = app.panels[0].hidden_map
-        words = (heatmap.scrollable_content_region.width - heatmap.gutter_width) // heatmap.COLUMN_WIDTH
-        assert words >= 12  # "cat" (2) and the second "it" (12) together
+        cells = heatmap.scrollable_content_region.width - heatmap.gutter_width
+        assert cells >= 11 * heatmap.COLUMN_WIDTH + 1 + len("it")  # "cat" (2nd word) and "it" (12th) together
 
     drive(make_app(), scenario, size=(80, 24))
 

@@ -97,7 +97,8 @@ class LinksPanel(TextLines):
 
     def _labels(self) -> Text:
         """The columns' names: the word, how many words back it is ("here": the cursor word), its share."""
-        return Text(f"{'word':<{WORD_CELLS}}{'back':>5}{'share':>6}", self.looks["links--number"])
+        # 19 cells, as a row's word, distance and share: "share" starts a cell left of "98%".
+        return Text(f"{'word':<{WORD_CELLS - 1}}{'back':>5} share", self.looks["links--number"])
 
     def _line(self, position: int, word: str, share: float, width: int) -> Text:
         looks = self.looks
