@@ -436,7 +436,8 @@ class RnnvizApp(App[int]):
         rows += [(f"sort {k + 1}", f"{mode.name}: {mode.description}") for k, mode in enumerate(SORT_MODES)]
         intro = (
             "Rows are units (two per row: upper and lower half of ▀), columns are words; "
-            "the cursor column is marked ▕▀▀▀▏ and words after it are faded. The colors and marks:"
+            "the cursor column is marked ▕▀▀▀▏ and words after it are faded. "
+            "The colors and marks are listed after the keys."
         )
         legend = self.query_one(Legend).entries
         note = self.layout_plan.note if self.layout_plan is not None else ""
@@ -574,7 +575,7 @@ class RnnvizApp(App[int]):
         saturation = story is not None and story.saturation.mode != 0
         story_rows = max(FLOW_ROWS if flow else 0, SATURATION_ROWS if saturation else 0)
         legend = self.query_one(Legend)
-        bar = self.sentence_bar
+        bar = self._sentence_bar  # the legend's cursor and tint samples, styled as the bar draws them
         legend.show(
             legend_entries(
                 self.views,
@@ -602,7 +603,7 @@ class RnnvizApp(App[int]):
         status.update(plan.short_note)
         for widget, shown in (
             (self._title_bar, "title" in rows),
-            (self.sentence_bar, "sentence" in rows and not self.text_view.pane_on),
+            (self._sentence_bar, "sentence" in rows and not self.text_view.pane_on),
             (status, "status" in rows),
             (self.query_one(Legend), "legend" in rows),
             (self._all_panels[-1], self.compare_mode and "compare" not in plan.hidden),

@@ -47,6 +47,6 @@ class HelpScreen(Dialog[None]):
                 yield Static(Text(self.intro, "italic"), id="help-intro")
             if self.note:
                 yield Static(Text(self.note), id="help-note")
-            if self.legend:
-                yield Static(Text("\n").join(self.legend), id="help-legend")
             yield Static(table, id="help-text")
+            if self.legend:  # after the keys: what a newcomer looks for first is what to press
+                yield Static(Text("\n").join([Text("On screen:", "bold"), *self.legend]), id="help-legend")
