@@ -216,7 +216,10 @@ class TourScreen(Dialog[Explore | None]):
         width, height = self.size
         if step is None or not width or not self.is_attached:
             return
-        box = self.query_one("#tour-text")
+        try:
+            box = self.query_one("#tour-text")
+        except NoMatches:  # resized while being dismissed: its widgets are gone
+            return
         console = self.app.console
         options = console.options.update_width(max(1, width - 5))  # border, padding and a scrollbar
         text = Text(step.text + "\n\n" + "\n".join(f"• {fact}" for fact in step.facts))
