@@ -1,25 +1,32 @@
-"""Backpropagation through time over whole layers; each cell's own step sits beside its forward loop.
+"""Backpropagation through time over whole layers; each cell's own loop sits beside its forward loop.
 
 The backward pass reads what the forward pass recorded (LayerRun) and takes a cotangent for the
 hidden state at some time steps. The cotangent's batch may differ from the recorded run's batch
 when the run has batch 1: the recorded activations broadcast, so one sentence can carry many
 cotangents at once (one per target row of a link map, one per unit of a Jacobian).
 
-The equations of each cell's step are in its module (rnnviz/core/cells/lstm.py, gru.py, rnn.py).
+The equations of each cell's step, and its backward loop over a whole run (`CellSpec.backward`), are
+in its module (rnnviz/core/cells/lstm.py, gru.py, rnn.py); this module adds what all cells share: the
+shifted states h_{t−1}, c_{t−1}, the input gradient and the parameter gradients as whole-run GEMMs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from rnnviz.core.cells import LayerRun, LayerWeights, StackRun, spec_of
+from rnnviz.core.cells.base import Cotangent, StepHook
 
-# Called at every step s (latest first) with the gradient reaching h_s, and c_s for an LSTM.
-StepHook = Callable[[int, np.ndarray, "np.ndarray | None"], None]
-Cotangent = np.ndarray | Mapping[int, np.ndarray]
+__all__ = [
+    "Cotangent",
+    "LayerGrads",
+    "StepHook",
+    "bidirectional_backward",
+    "layer_backward",
+    "stack_backward",
+]
 
 
 @dataclass
@@ -28,14 +35,6 @@ class LayerGrads:
     params: LayerWeights | None  # gradients of w_ih, w_hh, b_ih, b_hh (and w_hr with a projection)
     dh0: np.ndarray  # (B, H): gradient w.r.t. the initial hidden state
     dc0: np.ndarray | None  # (B, H), LSTM only (H: the cell state's units, also with a projection)
-
-
-def _at(cotangent: Cotangent | None, t: int) -> np.ndarray | None:
-    if cotangent is None:
-        return None
-    if isinstance(cotangent, np.ndarray):
-        return cotangent[t]
-    return cotangent.get(t)
 
 
 def _previous(states: np.ndarray, initial: np.ndarray | None) -> np.ndarray:
@@ -65,45 +64,22 @@ def layer_backward(
 
     `batch` is the cotangent batch B when dh is a mapping (default: the run's batch).
     """
-    steps, run_batch, hidden = run.h.shape
+    steps, run_batch, _ = run.h.shape
     if isinstance(dh, np.ndarray):
         batch = dh.shape[1]
     batch = batch or run_batch
     if need_params and batch != run_batch:
         raise ValueError("parameter gradients need one cotangent per recorded sequence")
-    dtype = run.h.dtype
-    h_prev_all = _previous(run.h, run.h0)  # h_{−1}: zero, or the state the run was started from
+    # h_{−1}, c_{−1}: zero, or the state the run was started from (a chunk of a stream)
+    h_prev_all = _previous(run.h, run.h0)
+    c_prev_all = None if run.c is None else _previous(run.c, run.c0)
     keep = need_inputs or need_params
-    spec = spec_of(cell)
-    # input-side pre-activation grads; the recurrent side differs where a gate multiplies W_hh h (GRU's n)
-    cell_units = w.hidden_size  # the gates' H; h has `hidden` units (P with an LSTM projection)
-    da_x = np.empty((steps, batch, spec.gate_count * cell_units), dtype=dtype) if keep else None
-    da_h = np.empty_like(da_x) if (keep and spec.inner_recurrent_bias) else da_x
-    dh_next = np.zeros((batch, hidden), dtype=dtype)
-    dc_next = np.zeros((batch, cell_units), dtype=dtype) if spec.has_cell_state else None
-    step = spec.backward_step
     # δW_hr = Σ_t δh_t m_tᵀ needs every step's whole δh_t (the external part plus the recurrent one)
-    dh_all = np.empty((steps, batch, hidden), dtype=dtype) if need_params and w.w_hr is not None else None
-    for t in range(steps - 1, -1, -1):
-        dh_t = dh_next
-        if (external := _at(dh, t)) is not None:
-            dh_t = dh_t + external
-        if dh_all is not None:
-            dh_all[t] = dh_t
-        dh_next, dc_next = step(
-            run,
-            t,
-            h_prev_all[t],
-            dh_t,
-            dc_next,
-            _at(dc, t),
-            None if da_x is None else da_x[t],
-            None if da_h is None else da_h[t],
-            w,
-            nonlinearity,
-            on_step,
-        )
-
+    need_dh = need_params and w.w_hr is not None
+    back = spec_of(cell).backward(
+        run, h_prev_all, c_prev_all, dh, dc, batch, w, keep, need_dh, nonlinearity, on_step
+    )
+    da_x, da_h, dh_all = back.da_x, back.da_h, back.dh
     dx = None
     if need_inputs:
         dx = (da_x.reshape(steps * batch, -1) @ w.w_ih).reshape(steps, batch, -1)
@@ -113,8 +89,8 @@ def layer_backward(
         flat_ax = da_x.reshape(steps * batch, -1)
         flat_ah = da_h.reshape(steps * batch, -1)
         d_w_hr = None
-        if dh_all is not None:
-            output_gate = run.acts[..., 3 * cell_units :]
+        if w.w_hr is not None:
+            output_gate = run.acts[..., 3 * w.hidden_size :]
             m = (output_gate * np.tanh(run.c)).reshape(steps * batch, -1)  # m_t = o ⊙ tanh(c_t)
             d_w_hr = dh_all.reshape(steps * batch, -1).T @ m
         params = LayerWeights(
@@ -124,7 +100,7 @@ def layer_backward(
             b_hh=flat_ah.sum(axis=0),
             w_hr=d_w_hr,
         )
-    return LayerGrads(dx=dx, params=params, dh0=dh_next, dc0=dc_next)
+    return LayerGrads(dx=dx, params=params, dh0=back.dh0, dc0=back.dc0)
 
 
 def stack_backward(

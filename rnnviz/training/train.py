@@ -9,7 +9,8 @@ vocabulary has one (the model learns where sentences end); without it the last p
     loss = −(1/N) Σ_{t,b: mask} log softmax(W_dec h_top[t,b] + b_dec)[target[t,b]]     N = mask.sum()
 
 Gradients: softmax − one-hot through the decoder, rnnviz.core.grad.stack_backward through the layers, and
-np.add.at for the embedding rows. Padding sits after every real token, so no gradient flows through it.
+a sorted segment sum for the embedding rows. Padding sits after every real token, so no gradient
+flows through it.
 
 Word dropout (`unk_rate`): each input token whose prediction counts is replaced by `<unk>` with that
 probability, afresh for every batch, while the targets stay the real words. A corpus without unknown
@@ -28,10 +29,11 @@ import numpy as np
 
 from rnnviz.core.cells import LayerRun, spec_of
 from rnnviz.core.grad import stack_backward
-from rnnviz.core.model import Model, layer_names, softmax
+from rnnviz.core.model import Model, layer_names
 from rnnviz.core.tokenizers import DEFAULT_TOKENIZER
 from rnnviz.core.vocab import EOS, UNK, Vocab, split_text
 from rnnviz.errors import InputError
+from rnnviz.training.memory import keep_freed_memory
 
 DROPOUT_STREAM = 2  # second seed word of the word-dropout generator (the seed is the first)
 
@@ -151,6 +153,27 @@ def drop_words(batch: Batch, rate: float, unk_id: int, rng: np.random.Generator)
 
 
 # -- loss and gradients ------------------------------------------------------------------------------
+def embedding_grad(ids: np.ndarray, dx: np.ndarray, vocab_size: int) -> np.ndarray:
+    """Σ of the input gradients dx (N, E) into the rows of their token ids (N,): the embedding's
+    gradient (V, E), as a sorted segment sum. The ids are sorted once and each run of equal ids is
+    summed by one `np.add.reduceat`: one pass in C, where `np.add.at` pays per row (about 12× slower
+    at V = 72 and never faster at V = 10,000)."""
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_ids[1:] != sorted_ids[:-1])))
+    grad = np.zeros((vocab_size, dx.shape[-1]), dtype=dx.dtype)
+    grad[sorted_ids[starts]] = np.add.reduceat(dx[order], starts, axis=0)
+    return grad
+
+
+def softmax_in_place(logits: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, overwriting the logits (a training step has no use for them after)."""
+    logits -= logits.max(axis=-1, keepdims=True)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=-1, keepdims=True)
+    return logits
+
+
 def loss_and_grads(
     model: Model, batch: Batch, runs: list[LayerRun] | None = None
 ) -> tuple[float, dict[str, np.ndarray]]:
@@ -161,28 +184,33 @@ def loss_and_grads(
     last chunk's state, which each run records); the gradient stops at the state the runs started from."""
     runs = model.forward(batch.inputs) if runs is None else runs
     h_top = runs[-1].h  # (T, B, H)
+    every = bool(batch.mask.all())  # no padding: the (T, B) positions in order, no gather or scatter
     where = np.nonzero(batch.mask)
     count = len(where[0])
-    h_used = h_top[where]  # (N, H): only positions with a target reach the decoder
-    probs = softmax(model.logits(h_used))  # (N, V)
+    h_used = h_top.reshape(-1, h_top.shape[-1]) if every else h_top[where]  # (N, H) with a target
+    targets = batch.targets.reshape(-1) if every else batch.targets[where]
+    probs = softmax_in_place(model.logits(h_used))  # (N, V)
     rows = np.arange(count)
-    picked = probs[rows, batch.targets[where]]
+    picked = probs[rows, targets]
     loss = float(-np.log(np.maximum(picked.astype(np.float64), 1e-300)).mean())
 
     dlogits = probs  # becomes (softmax − one-hot) / N in place
-    dlogits[rows, batch.targets[where]] -= 1
+    dlogits[rows, targets] -= 1
     dlogits /= count
     grads = {"decoder.weight": dlogits.T @ h_used, "decoder.bias": dlogits.sum(axis=0)}
-    dh_top = np.zeros_like(h_top)
-    dh_top[where] = dlogits @ model.decoder_weight
+    if every:
+        dh_top = (dlogits @ model.decoder_weight).reshape(h_top.shape)
+    else:
+        dh_top = np.zeros_like(h_top)
+        dh_top[where] = dlogits @ model.decoder_weight
 
     x = model.embedding[batch.inputs]
     dx, layer_grads = stack_backward(
         model.cell, runs, x, model.layers, dh_top, nonlinearity=model.nonlinearity, need_params=True
     )
-    d_embedding = np.zeros_like(model.embedding)
-    np.add.at(d_embedding, batch.inputs.reshape(-1), dx.reshape(-1, dx.shape[-1]))
-    grads["encoder.weight"] = d_embedding
+    grads["encoder.weight"] = embedding_grad(
+        batch.inputs.reshape(-1), dx.reshape(-1, dx.shape[-1]), len(model.embedding)
+    )
     for k, g in enumerate(layer_grads or []):
         grads.update(zip(layer_names(k), (g.w_ih, g.w_hh, g.b_ih, g.b_hh), strict=True))
     return loss, grads
@@ -221,6 +249,7 @@ class Adam:
         self.eps = eps
         self.m = {name: np.zeros_like(p) for name, p in params.items()}
         self.v = {name: np.zeros_like(p) for name, p in params.items()}
+        self.scratch = {name: np.empty_like(p) for name, p in params.items()}
         self.steps = 0
 
     def step(self, grads: dict[str, np.ndarray]) -> None:
@@ -229,13 +258,22 @@ class Adam:
         correction2 = 1 - self.beta2**self.steps
         step_size = self.lr * math.sqrt(correction2) / correction1
         eps = self.eps * math.sqrt(correction2)  # same update as ε added to √v̂
+        # In place through one scratch array per tensor: at V = 10,000 the embedding and decoder are
+        # megabytes each, and fresh temporaries would cost a page fault per 4 kB on every step.
         for name, p in self.params.items():
-            g, m, v = grads[name], self.m[name], self.v[name]
+            g, m, v, scratch = grads[name], self.m[name], self.v[name], self.scratch[name]
+            np.multiply(g, 1 - self.beta1, out=scratch)
             m *= self.beta1
-            m += (1 - self.beta1) * g
+            m += scratch
+            np.multiply(g, g, out=scratch)
+            scratch *= 1 - self.beta2
             v *= self.beta2
-            v += (1 - self.beta2) * (g * g)
-            p -= step_size * m / (np.sqrt(v) + eps)
+            v += scratch
+            np.sqrt(v, out=scratch)
+            scratch += eps
+            np.divide(m, scratch, out=scratch)
+            scratch *= step_size
+            p -= scratch
 
 
 # -- the training loop -------------------------------------------------------------------------------
@@ -308,6 +346,7 @@ class Trainer:
                 f"unk_rate is {config.unk_rate}, but the vocabulary has no {UNK}: add {UNK} or use unk_rate 0"
             )
         self.history: list[dict[str, str]] = []
+        keep_freed_memory()  # every step reuses the last step's memory instead of faulting in new pages
         self.seconds = 0.0
         self.tokens = 0
 

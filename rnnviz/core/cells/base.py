@@ -7,7 +7,7 @@ proj_size P > 0) also has W_hr (P, H): its h has P units (W_hh is then (G·H, P)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,9 +49,56 @@ class LayerRun:
 
 # steps(acts, w, h0, c0, h_out, c_out, nonlinearity) -> LayerRun: the fast recurrent loop
 StepsFn = Callable[..., LayerRun]
-# backward_step(run, t, h_prev, dh_t, dc_next, dc_extra, da_x, da_h, w, nonlinearity, on_step)
-#   -> (dh_prev, dc_prev): one step of backpropagation through time, writing the pre-activation grads
-BackwardFn = Callable[..., tuple[np.ndarray, "np.ndarray | None"]]
+# backward(run, h_prev, c_prev, dh, dc, batch, w, keep, need_dh, nonlinearity, on_step) -> BackwardRun:
+#   backpropagation through time over the whole run (see BackwardRun)
+BackwardFn = Callable[..., "BackwardRun"]
+# A cotangent for some time steps: (T, B, ·), or {t: (B, ·)} for the steps that have one.
+Cotangent = np.ndarray | Mapping[int, np.ndarray]
+# Called at every step t (latest first) with copies of the gradient reaching h_t, and c_t for an LSTM.
+StepHook = Callable[[int, np.ndarray, "np.ndarray | None"], None]
+
+
+@dataclass
+class BackwardRun:
+    """What a cell's backward loop gives: the pre-activation gradients of every step, input side
+    (da_x: W_ih, b_ih and the layer's inputs) and recurrent side (da_h: W_hh, b_hh; the same array
+    unless a gate multiplies W_hh h, GRU's n), only when asked to keep them; every step's whole δh_t
+    when asked (need_dh); and the gradients w.r.t. the initial state."""
+
+    da_x: np.ndarray | None  # (T, B, G·H)
+    da_h: np.ndarray | None  # (T, B, G·H)
+    dh: np.ndarray | None  # (T, B, H_out): external cotangent plus what came back from step t+1
+    dh0: np.ndarray  # (B, H_out)
+    dc0: np.ndarray | None  # (B, H), LSTM only
+
+
+def cotangent_at(cotangent: Cotangent | None, t: int) -> np.ndarray | None:
+    """The cotangent of step t, or None where there is none."""
+    if cotangent is None:
+        return None
+    if isinstance(cotangent, np.ndarray):
+        return cotangent[t]
+    return cotangent.get(t)
+
+
+def incoming(
+    dh: Cotangent | None, t: int, back: np.ndarray, scratch: np.ndarray, every: np.ndarray | None
+) -> np.ndarray:
+    """δh_t in full: what step t+1 sent back plus step t's own cotangent, written into every[t] when
+    every step's δh is kept, else into scratch (or `back` itself, when there is nothing to add:
+    callers read it before they overwrite `back` with δh_{t−1})."""
+    external = cotangent_at(dh, t)
+    if every is not None:
+        if external is None:
+            every[t] = back
+        else:
+            np.add(back, external, out=every[t])
+        return every[t]
+    if external is None:
+        return back
+    return np.add(back, external, out=scratch)
+
+
 # reference_step(x_t, h_prev, c_prev, w, nonlinearity) -> dict of h, c and every gate, one equation a line
 ReferenceFn = Callable[..., dict[str, np.ndarray]]
 
@@ -69,7 +116,7 @@ class CellSpec:
     file_names: dict[str, str]  # stored cell name → nonlinearity ("rnn_tanh" → "tanh")
     keras_class: str  # "LSTM" | "GRU" | "SimpleRNN"
     steps: StepsFn
-    backward_step: BackwardFn
+    backward: BackwardFn
     reference_step: ReferenceFn
     summary: str  # one line for help and error messages
 

@@ -16,9 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from rnnviz.core.cells.base import (
+    BackwardRun,
     CellSpec,
+    Cotangent,
     LayerRun,
     LayerWeights,
+    StepHook,
+    incoming,
     initial_state,
     recurrent_matrix,
     sigmoid,
@@ -91,37 +95,59 @@ def steps(
     return LayerRun(h=h, c=None, acts=acts, hn=hn, gates=split)
 
 
-def backward_step(
+def backward(
     run: LayerRun,
-    t: int,
     h_prev: np.ndarray,
-    dh_t: np.ndarray,
-    dc_next: np.ndarray | None,
-    dc_extra: np.ndarray | None,
-    da_x: np.ndarray | None,
-    da_h: np.ndarray | None,
+    c_prev: np.ndarray | None,
+    dh: Cotangent | None,
+    dc: Cotangent | None,
+    batch: int,
     w: LayerWeights,
-    nonlinearity: str,
-    on_step,
-) -> tuple[np.ndarray, None]:
-    """δh_{t−1} from δh_t; the input-side grads go to da_x, the recurrent-side ones to da_h (they
-    differ in n, where r multiplies the recurrent term)."""
-    if on_step is not None:
-        on_step(t, dh_t, None)
-    a = run.acts[t]
-    H = a.shape[-1] // 3
-    batch, dtype = dh_t.shape[0], dh_t.dtype
-    r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
-    dan = dh_t * (1 - z) * (1 - n * n)
-    dar = dan * run.hn[t] * r * (1 - r)
-    daz = dh_t * (h_prev - n) * z * (1 - z)
-    dx_t = np.empty((batch, 3 * H), dtype=dtype) if da_x is None else da_x
-    dh_part = np.empty((batch, 3 * H), dtype=dtype) if da_h is None else da_h
-    dx_t[:, :H] = dh_part[:, :H] = dar
-    dx_t[:, H : 2 * H] = dh_part[:, H : 2 * H] = daz
-    dx_t[:, 2 * H :] = dan
-    dh_part[:, 2 * H :] = dan * r
-    return dh_t * z + dh_part @ w.w_hh, None
+    keep: bool,
+    need_dh: bool,
+    nonlinearity: str = "tanh",
+    on_step: StepHook | None = None,
+) -> BackwardRun:
+    """Backpropagation through time over a whole run, for a cotangent dh of h (dc is unused).
+
+    The factors that turn δh_t into the recurrent-side gradients [δr δz δa_n⊙r] are computed for all
+    steps at once before the loop; a step is then δh_t, one product with those factors, the product
+    with W_hh and δh_t ⊙ z. The input side (δa_n without r) is formed afterwards from every step's δh.
+    """
+    steps, run_batch, gates = run.acts.shape
+    H = gates // 3
+    dtype = run.acts.dtype
+    a = run.acts.reshape(steps, run_batch, 3, H)
+    r, z, n = a[:, :, 0], a[:, :, 1], a[:, :, 2]
+    to_n = (1 - z) * (1 - n * n)  # δa_n = δh ⊙ (1−z) ⊙ (1−n²)
+    to_recurrent = np.empty((steps, run_batch, 3, H), dtype=dtype)
+    np.multiply(to_n * run.hn, r * (1 - r), out=to_recurrent[:, :, 0])  # δr = δa_n ⊙ hn ⊙ r(1−r)
+    np.multiply(h_prev - n, z * (1 - z), out=to_recurrent[:, :, 1])  # δz = δh ⊙ (h_{t−1} − n) ⊙ z(1−z)
+    np.multiply(to_n, r, out=to_recurrent[:, :, 2])  # W_hn h_{t−1} sits inside r ⊙ (·)
+
+    w_hh = np.ascontiguousarray(w.w_hh, dtype=dtype)  # (3H, H)
+    need_dh = need_dh or keep  # the input side is formed from every δh_t after the loop
+    da_h = np.empty((steps if keep else 1, batch, 3 * H), dtype=dtype)
+    da_gates = da_h.reshape(len(da_h), batch, 3, H)
+    dh_all = np.empty((steps, batch, H), dtype=dtype) if need_dh else None
+    dh_step = np.empty((batch, H), dtype=dtype)
+    dh_back = np.zeros((batch, H), dtype=dtype)
+    through = np.empty((batch, H), dtype=dtype)  # δh_t ⊙ z_t, straight to h_{t−1}
+    multiply, add, matmul = np.multiply, np.add, np.matmul
+    for t in range(steps - 1, -1, -1):
+        k = t if keep else 0
+        dh_t = incoming(dh, t, dh_back, dh_step, dh_all)
+        if on_step is not None:
+            on_step(t, dh_t.copy(), None)
+        multiply(dh_t[:, None, :], to_recurrent[t], out=da_gates[k])
+        multiply(dh_t, z[t], out=through)
+        matmul(da_h[k], w_hh, out=dh_back)  # δh_{t−1} = δh ⊙ z + [δr δz δa_n⊙r] · W_hh
+        add(dh_back, through, out=dh_back)
+    da_x = None
+    if keep:
+        da_x = da_h.copy()
+        np.multiply(dh_all, to_n, out=da_x[..., 2 * H :])
+    return BackwardRun(da_x=da_x, da_h=da_h if keep else None, dh=dh_all, dh0=dh_back, dc0=None)
 
 
 SPEC = CellSpec(
@@ -134,7 +160,7 @@ SPEC = CellSpec(
     file_names={"gru": "tanh"},
     keras_class="GRU",
     steps=steps,
-    backward_step=backward_step,
+    backward=backward,
     reference_step=reference_step,
     summary="GRU: reset and update gates, no separate cell state",
 )

@@ -20,9 +20,14 @@ from __future__ import annotations
 import numpy as np
 
 from rnnviz.core.cells.base import (
+    BackwardRun,
     CellSpec,
+    Cotangent,
     LayerRun,
     LayerWeights,
+    StepHook,
+    cotangent_at,
+    incoming,
     initial_state,
     recurrent_matrix,
     sigmoid,
@@ -102,43 +107,73 @@ def steps(
     return LayerRun(h=h, c=c, acts=acts, gates=split)
 
 
-def backward_step(
+def backward(
     run: LayerRun,
-    t: int,
     h_prev: np.ndarray,
-    dh_t: np.ndarray,
-    dc_next: np.ndarray,
-    dc_extra: np.ndarray | None,
-    da_x: np.ndarray | None,
-    da_h: np.ndarray | None,
+    c_prev: np.ndarray,
+    dh: Cotangent | None,
+    dc: Cotangent | None,
+    batch: int,
     w: LayerWeights,
-    nonlinearity: str,
-    on_step,
-) -> tuple[np.ndarray, np.ndarray]:
-    """δh_{t−1} and δc_{t−1} ⊙ … carry from δh_t; writes [δi δf δg δo] into da_x (the input side).
-    `on_step` sees δh_t as given (P units with a projection), before it passes through W_hr."""
-    a = run.acts[t]
-    H = a.shape[-1] // 4
-    i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-    tanh_c = np.tanh(run.c[t])
-    dh_given = dh_t
-    if w.w_hr is not None:
-        dh_t = dh_t @ w.w_hr  # δm_t (B, H)
-    dc_t = dc_next + dh_t * o * (1 - tanh_c * tanh_c)
-    if dc_extra is not None:
-        dc_t = dc_t + dc_extra
-    if on_step is not None:
-        on_step(t, dh_given, dc_t)
-    if t:
-        c_prev = run.c[t - 1]
-    else:  # c_{−1}: zero, or the state a carried run started from
-        c_prev = np.zeros_like(run.c[0]) if run.c0 is None else run.c0
-    da = np.empty((dh_t.shape[0], 4 * H), dtype=dh_t.dtype) if da_x is None else da_x
-    da[:, :H] = dc_t * g * i * (1 - i)
-    da[:, H : 2 * H] = dc_t * c_prev * f * (1 - f)
-    da[:, 2 * H : 3 * H] = dc_t * i * (1 - g * g)
-    da[:, 3 * H :] = dh_t * tanh_c * o * (1 - o)
-    return da @ w.w_hh, dc_t * f
+    keep: bool,
+    need_dh: bool,
+    nonlinearity: str = "tanh",
+    on_step: StepHook | None = None,
+) -> BackwardRun:
+    """Backpropagation through time over a whole run, for cotangents dh (of h) and dc (of c).
+
+    Every factor that does not depend on the cotangent (o ⊙ (1 − tanh² c), g ⊙ i(1−i), …) is computed
+    for all steps at once before the loop, so each step is the sequential part only: the δc carry,
+    a few in-place products with those factors and δh_{t−1} = δa_t · W_hh (seven NumPy calls a step).
+    Keeps [δi δf δg δo] of every step (da_x = da_h) when `keep`. `on_step` sees δh_t as given (P units
+    with a projection), before it passes through W_hr."""
+    steps, run_batch, gates = run.acts.shape
+    H = gates // 4
+    dtype = run.acts.dtype
+    a = run.acts.reshape(steps, run_batch, 4, H)
+    i, f, g, o = a[:, :, 0], a[:, :, 1], a[:, :, 2], a[:, :, 3]
+    tanh_c = np.tanh(run.c)
+    to_c = o * (1 - tanh_c * tanh_c)  # δc_t gets δm_t ⊙ to_c
+    to_gates = np.empty((steps, run_batch, 4, H), dtype=dtype)  # δi, δf, δg = δc_t ⊙ ·; δo = δm_t ⊙ ·
+    np.multiply(g, i * (1 - i), out=to_gates[:, :, 0])
+    np.multiply(c_prev, f * (1 - f), out=to_gates[:, :, 1])
+    np.multiply(i, 1 - g * g, out=to_gates[:, :, 2])
+    np.multiply(tanh_c, o * (1 - o), out=to_gates[:, :, 3])
+    to_ifg, to_o = to_gates[:, :, :3], to_gates[:, :, 3]
+
+    out_units = run.h.shape[2]
+    w_hh = np.ascontiguousarray(w.w_hh, dtype=dtype)  # (4H, P or H)
+    w_hr = None if w.w_hr is None else np.ascontiguousarray(w.w_hr, dtype=dtype)  # (P, H)
+    da = np.empty((steps if keep else 1, batch, 4 * H), dtype=dtype)
+    da_gates = da.reshape(len(da), batch, 4, H)
+    dh_all = np.empty((steps, batch, out_units), dtype=dtype) if need_dh else None
+    dh_step = np.empty((batch, out_units), dtype=dtype)
+    dh_back = np.zeros((batch, out_units), dtype=dtype)  # what step t+1 sends back to h_t
+    dm = dh_step if w_hr is None else np.empty((batch, H), dtype=dtype)
+    dc_t = np.empty((batch, H), dtype=dtype)
+    carry = np.zeros((batch, H), dtype=dtype)  # δc_{t+1} ⊙ f_{t+1}
+    multiply, add, matmul = np.multiply, np.add, np.matmul
+    for t in range(steps - 1, -1, -1):
+        k = t if keep else 0
+        dh_t = incoming(dh, t, dh_back, dh_step, dh_all)
+        if w_hr is not None:
+            matmul(dh_t, w_hr, out=dm)  # δm_t = W_hrᵀ δh_t
+        else:
+            dm = dh_t
+        # δc_t = δc_{t+1} ⊙ f_{t+1} + δm_t ⊙ o ⊙ (1 − tanh² c_t)
+        multiply(dm, to_c[t], out=dc_t)
+        add(dc_t, carry, out=dc_t)
+        if (extra := cotangent_at(dc, t)) is not None:
+            add(dc_t, extra, out=dc_t)
+        if on_step is not None:
+            on_step(t, dh_t.copy(), dc_t.copy())
+        # [δi δf δg] = δc_t ⊙ [g i(1−i), c_{t−1} f(1−f), i (1−g²)];  δo = δm_t ⊙ tanh c_t ⊙ o(1−o)
+        multiply(dc_t[:, None, :], to_ifg[t], out=da_gates[k, :, :3])
+        multiply(dm, to_o[t], out=da_gates[k, :, 3])
+        matmul(da[k], w_hh, out=dh_back)  # δh_{t−1} = [δi δf δg δo] · W_hh
+        multiply(dc_t, f[t], out=carry)
+    kept = da if keep else None
+    return BackwardRun(da_x=kept, da_h=kept, dh=dh_all, dh0=dh_back, dc0=carry)
 
 
 SPEC = CellSpec(
@@ -151,7 +186,7 @@ SPEC = CellSpec(
     file_names={"lstm": "tanh"},
     keras_class="LSTM",
     steps=steps,
-    backward_step=backward_step,
+    backward=backward,
     reference_step=reference_step,
     summary="LSTM: input, forget and output gates and a cell state",
 )

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.core.cells.base import CellSpec, LayerRun, LayerWeights, initial_state, recurrent_matrix
+from rnnviz.core.cells.base import (
+    BackwardRun,
+    CellSpec,
+    Cotangent,
+    LayerRun,
+    LayerWeights,
+    StepHook,
+    incoming,
+    initial_state,
+    recurrent_matrix,
+)
 
 GATES = ("preactivation",)
 
@@ -61,29 +71,42 @@ def steps(
     return LayerRun(h=h, c=None, acts=pre, gates={"preactivation": pre})
 
 
-def backward_step(
+def backward(
     run: LayerRun,
-    t: int,
     h_prev: np.ndarray,
-    dh_t: np.ndarray,
-    dc_next: np.ndarray | None,
-    dc_extra: np.ndarray | None,
-    da_x: np.ndarray | None,
-    da_h: np.ndarray | None,
+    c_prev: np.ndarray | None,
+    dh: Cotangent | None,
+    dc: Cotangent | None,
+    batch: int,
     w: LayerWeights,
-    nonlinearity: str,
-    on_step,
-) -> tuple[np.ndarray, None]:
-    """δh_{t−1} from δh_t; δpre goes to da_x."""
-    if on_step is not None:
-        on_step(t, dh_t, None)
+    keep: bool,
+    need_dh: bool,
+    nonlinearity: str = "tanh",
+    on_step: StepHook | None = None,
+) -> BackwardRun:
+    """Backpropagation through time over a whole run: act'(pre) for every step at once, then per step
+    δpre = δh ⊙ act' and δh_{t−1} = δpre · W_hh (δpre kept in da_x when `keep`)."""
+    steps, run_batch, hidden = run.acts.shape
+    dtype = run.acts.dtype
     if nonlinearity == "tanh":
-        dpre = dh_t * (1 - run.h[t] * run.h[t])
+        slope = 1 - run.h * run.h
     else:
-        dpre = dh_t * (run.acts[t] > 0)
-    if da_x is not None:
-        da_x[...] = dpre
-    return dpre @ w.w_hh, None
+        slope = (run.acts > 0).astype(dtype)
+    w_hh = np.ascontiguousarray(w.w_hh, dtype=dtype)
+    dpre = np.empty((steps if keep else 1, batch, hidden), dtype=dtype)
+    dh_all = np.empty((steps, batch, hidden), dtype=dtype) if need_dh else None
+    dh_step = np.empty((batch, hidden), dtype=dtype)
+    dh_back = np.zeros((batch, hidden), dtype=dtype)
+    multiply, matmul = np.multiply, np.matmul
+    for t in range(steps - 1, -1, -1):
+        k = t if keep else 0
+        dh_t = incoming(dh, t, dh_back, dh_step, dh_all)
+        if on_step is not None:
+            on_step(t, dh_t.copy(), None)
+        multiply(dh_t, slope[t], out=dpre[k])
+        matmul(dpre[k], w_hh, out=dh_back)
+    kept = dpre if keep else None
+    return BackwardRun(da_x=kept, da_h=kept, dh=dh_all, dh0=dh_back, dc0=None)
 
 
 SPEC = CellSpec(
@@ -96,7 +119,7 @@ SPEC = CellSpec(
     file_names={"rnn_tanh": "tanh", "rnn_relu": "relu"},
     keras_class="SimpleRNN",
     steps=steps,
-    backward_step=backward_step,
+    backward=backward,
     reference_step=reference_step,
     summary="plain RNN (tanh or relu): no gates",
 )
