@@ -34,6 +34,7 @@ from rnnviz.core.tokenizers import DEFAULT_TOKENIZER
 from rnnviz.core.vocab import EOS, UNK, Vocab, split_text
 from rnnviz.errors import InputError
 from rnnviz.training.memory import keep_freed_memory
+from rnnviz.training.threads import POLICIES, BlasThreads
 
 DROPOUT_STREAM = 2  # second seed word of the word-dropout generator (the seed is the first)
 
@@ -52,6 +53,7 @@ class TrainConfig:
     dtype: str = "float32"
     forget_bias: float = 0.0  # added to the LSTM forget-gate bias at initialisation
     unk_rate: float = 0.0  # word dropout: chance that an input token is read as <unk> (targets never)
+    blas_threads: str = "auto"  # auto (measured: the faster of one thread and the default) | single | default
 
     def describe(self) -> dict[str, str]:
         return {key: str(value) for key, value in asdict(self).items()}
@@ -339,6 +341,8 @@ class Trainer:
         # Word dropout draws from its own stream: the batch order is the same at every unk_rate.
         self.dropout_rng = np.random.default_rng((config.seed, DROPOUT_STREAM))
         self.eos_id = self.vocab.index.get(EOS)
+        if config.blas_threads not in POLICIES:
+            raise InputError(f"blas_threads is {config.blas_threads!r}: use one of {', '.join(POLICIES)}")
         if not 0 <= config.unk_rate < 1:
             raise InputError(f"unk_rate is {config.unk_rate}: give a probability from 0 up to (below) 1")
         if config.unk_rate > 0 and self.vocab.unk_id is None:
@@ -347,6 +351,8 @@ class Trainer:
             )
         self.history: list[dict[str, str]] = []
         keep_freed_memory()  # every step reuses the last step's memory instead of faulting in new pages
+        # One BLAS thread or the default threads, whichever measures faster (rnnviz.training.threads)
+        self.blas = BlasThreads(config.blas_threads)
         self.seconds = 0.0
         self.tokens = 0
 
@@ -361,6 +367,9 @@ class Trainer:
         the step."""
         if self.config.unk_rate > 0 and self.vocab.unk_id is not None:  # __init__ refused a rate without it
             batch = drop_words(batch, self.config.unk_rate, self.vocab.unk_id, self.dropout_rng)
+        return self.blas.run(lambda: self._update(batch))
+
+    def _update(self, batch: Batch) -> float:
         loss, grads = loss_and_grads(self.model, batch)
         clip_global_norm(grads, self.config.clip)
         self.optimizer.step(grads)
