@@ -27,6 +27,7 @@ def render(report: dict[str, Any], console: Console) -> None:
     sections = report["sections"]
     drawers = {"forward": _forward, "keypress": _keypress, "launch": _launch, "links": _links, "long": _long}
     drawers["reach"] = _reach
+    drawers["train"] = _train
     drawers["textview"] = _textview
     for name, by_mode in sections.items():
         console.print()
@@ -188,6 +189,62 @@ def _textview(by_mode: dict[str, Any]) -> RenderableType:
     for label, figure in [("every cursor key", found["keys"]), *found["by_key"].items()]:
         table.add_row(label, _ms(figure["median_ms"]), _ms(figure["p90_ms"]), str(figure["n"]))
     return table
+
+
+def _ratio(row: dict[str, Any], key: str) -> str:
+    return f"{row[key]:.2f}×" if key in row else "–"
+
+
+def _train(by_mode: dict[str, Any]) -> RenderableType:
+    found = by_mode[DEFAULT]
+    with_torch = found["torch"] is not None
+    title = (
+        f"one training step (B={found['batch']}, float32, Adam lr {found['lr']:g}, clip {found['clip']:g}): "
+        "ms, median"
+    )
+    parts: list[RenderableType] = []
+    for key, where in (("rows", ""), ("busy_rows", " — one core kept busy by a background process")):
+        if not found.get(key):
+            continue
+        table = Table(title=title + where, title_justify="left")
+        table.add_column("case", no_wrap=True)
+        table.add_column("rnnviz 1 thr", justify="right")
+        if with_torch:
+            table.add_column("torch 1 thr", justify="right")
+            table.add_column("ratio", justify="right")
+            table.add_column("CPU ratio", justify="right")
+        table.add_column("rnnviz default", justify="right")
+        if with_torch:
+            table.add_column("torch default", justify="right")
+            table.add_column("ratio", justify="right")
+        table.add_column("rnnviz default / 1 thr", justify="right")
+        table.add_column("(BLAS default / 1 thr)", justify="right")
+        if with_torch:
+            table.add_column("torch default / 1 thr", justify="right")
+        for row in found[key]:
+            cells = [f"{row['label']} T={row['steps']}", _ms(row["rnnviz_single"]["median_ms"])]
+            if with_torch:
+                cells += [_ms(row["torch_single"]["median_ms"]), _ratio(row, "ratio_single")]
+                cells.append(_ratio(row, "ratio_single_cpu"))
+            choice = {"single": "1", "default": "d"}.get(row["auto_choice"], "?")
+            cells.append(f"{_ms(row['rnnviz_auto']['median_ms'])} ({choice})")
+            if with_torch:
+                cells += [_ms(row["torch_default"]["median_ms"]), _ratio(row, "ratio_default")]
+            cells += [_ratio(row, "default_vs_single"), _ratio(row, "blas_default_vs_single")]
+            if with_torch:
+                cells.append(_ratio(row, "torch_default_vs_single"))
+            table.add_row(*cells)
+        parts.append(table)
+    note = (
+        "every candidate timed in the same alternating rounds in one process; rnnviz default = the "
+        "Trainer's measured choice of one BLAS thread (1) or the default threads (d); CPU ratio: of "
+        "thread CPU time on one thread, which other processes' load disturbs least; goals: "
+        "≤ 1.0× torch, default threads never slower than one thread"
+    )
+    if not with_torch:
+        note += "; torch was not found: rnnviz's own figures only"
+    parts.append(Text(note, style="dim"))
+    return Group(*parts)
 
 
 def _goals(goals: list[dict[str, Any]]) -> RenderableType:

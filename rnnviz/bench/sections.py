@@ -35,6 +35,9 @@ SECTIONS: dict[str, Section] = {
         Section("links", "links", "memory links", (SINGLE, DEFAULT)),
         Section("reach", "reach", "links reach on a 1,024-unit LSTM, cursor resting", (SINGLE, DEFAULT)),
         Section("long", "longtext", "100,000-word text", (DEFAULT,)),
+        # threads are switched inside the one process (threadpoolctl, torch.set_num_threads), so that
+        # every setting is timed in the same alternating rounds
+        Section("train", "train", "one training step, rnnviz vs PyTorch", (DEFAULT,)),
         Section("textview", "textview", "TUI text view: 20,000 characters, character model", (DEFAULT,)),
     )
 }

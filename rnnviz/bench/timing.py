@@ -29,11 +29,13 @@ def time_rounds(
     warmup: int = 1,
     budget: float | None = None,
     min_repeats: int = 3,
+    settle: float = 0.0,
 ) -> dict[str, Timing]:
     """Time each candidate `repeats` times in alternating rounds after `warmup` untimed rounds.
 
     `budget` (seconds) ends the measurement early once it is spent, after at least `min_repeats`
-    rounds, so a slow configuration does not hold the whole bench up.
+    rounds, so a slow configuration does not hold the whole bench up. `settle` (seconds): an untimed
+    pause before each timed run, so the thread pool of the candidate before has stopped spinning.
     """
     for _ in range(warmup):
         for run in candidates.values():
@@ -42,6 +44,8 @@ def time_rounds(
     began = perf_counter()
     for round_index in range(max(1, repeats)):
         for name, run in candidates.items():
+            if settle:
+                sleep(settle)
             start = perf_counter()
             run()
             samples[name].append(perf_counter() - start)
