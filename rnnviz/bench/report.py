@@ -224,10 +224,12 @@ def _train(by_mode: dict[str, Any]) -> RenderableType:
         for row in found[key]:
             cells = [f"{row['label']} T={row['steps']}", _ms(row["rnnviz_single"]["median_ms"])]
             if with_torch:
+                cells[-1] = _ms(row["vs_torch_single"]["rnnviz_single"]["median_ms"])
                 cells += [_ms(row["torch_single"]["median_ms"]), _ratio(row, "ratio_single")]
                 cells.append(_ratio(row, "ratio_single_cpu"))
             choice = {"single": "1", "default": "d"}.get(row["auto_choice"], "?")
-            cells.append(f"{_ms(row['rnnviz_auto']['median_ms'])} ({choice})")
+            auto = row["vs_torch_default"]["rnnviz_auto"] if with_torch else row["rnnviz_auto"]
+            cells.append(f"{_ms(auto['median_ms'])} ({choice})")
             if with_torch:
                 cells += [_ms(row["torch_default"]["median_ms"]), _ratio(row, "ratio_default")]
             cells += [_ratio(row, "default_vs_single"), _ratio(row, "blas_default_vs_single")]
@@ -236,7 +238,8 @@ def _train(by_mode: dict[str, Any]) -> RenderableType:
             table.add_row(*cells)
         parts.append(table)
     note = (
-        "every candidate timed in the same alternating rounds in one process; rnnviz default = the "
+        "each comparison (rnnviz / torch, default / 1 thread) timed in its own alternating rounds in "
+        "one process, so its ms come from its own rounds; rnnviz default = the "
         "Trainer's measured choice of one BLAS thread (1) or the default threads (d); CPU ratio: of "
         "thread CPU time on one thread, which other processes' load disturbs least; goals: "
         "≤ 1.0× torch, default threads never slower than one thread"

@@ -193,33 +193,33 @@ class TorchSide:
 
 
 def measure(case: Case, repeats: int, torch: Any, default_threads: int | None) -> dict[str, Any]:
-    """One case in three groups of alternating rounds: one thread (rnnviz, torch), default threads
-    (rnnviz's choice, torch), and rnnviz pinned to BLAS's default threads; medians and ratios.
+    """One case in groups of alternating rounds, each group one comparison: rnnviz on one thread
+    against rnnviz's default (its measured choice) and against BLAS's default threads; rnnviz
+    against torch on one thread; rnnviz's default against torch's default threads.
 
-    Groups run apart, with a pause in between: a thread pool spinning after its last call would
-    otherwise slow down the next group (within the default group, each side's pool does meet the
-    other's, as it would meet any other process's). On one thread the CPU
-    time of each step is kept too (time.thread_time): it is what load from other processes disturbs
-    least."""
-    single: dict[str, Any] = {"rnnviz_single": RnnvizSide(case, SINGLE)}
-    default: dict[str, Any] = {"rnnviz_auto": RnnvizSide(case, AUTO)}
-    first_loss = single["rnnviz_single"].step()
+    A comparison meets only its own partner, and groups are apart by a pause: a thread pool that
+    spins after its last call (torch's default pool spins hard) would otherwise slow down whichever
+    candidate comes next. On one thread the CPU time of each step is kept too (time.thread_time):
+    it is what load from other processes disturbs least."""
+    sides: dict[str, Any] = {
+        "rnnviz_single": RnnvizSide(case, SINGLE),
+        "rnnviz_auto": RnnvizSide(case, AUTO),
+        "rnnviz_blas_default": RnnvizSide(case, DEFAULT),
+    }
+    first_loss = sides["rnnviz_single"].step()
+    groups = [("rnnviz_single", "rnnviz_auto", "rnnviz_blas_default")]
     if torch is not None and default_threads is not None:
-        single["torch_single"] = TorchSide(torch, case, 1)
-        default["torch_default"] = TorchSide(torch, case, default_threads)
-        torch_loss = single["torch_single"].step()
-    pinned = {"rnnviz_blas_default": RnnvizSide(case, DEFAULT)}
-    timings = {}
-    for group in (single, default, pinned):
-        sleep(SETTLE)  # between groups: the last group's thread pools stop spinning
+        sides["torch_single"] = TorchSide(torch, case, 1)
+        sides["torch_default"] = TorchSide(torch, case, default_threads)
+        torch_loss = sides["torch_single"].step()
+        groups += [("rnnviz_single", "torch_single"), ("rnnviz_auto", "torch_default")]
+    found: list[dict[str, Any]] = []
+    for group in groups:
+        sleep(SETTLE)
         # warm-up: the auto trainer's first 1 + 2·probes steps measure both settings before it settles
-        found = time_rounds(
-            {name: side.step for name, side in group.items()},
-            repeats,
-            warmup=8,
-            budget=CASE_BUDGET,
+        found.append(
+            time_rounds({name: sides[name].step for name in group}, repeats, warmup=8, budget=CASE_BUDGET)
         )
-        timings.update(found)
     if torch is not None:
         torch.set_num_threads(default_threads)
     row: dict[str, Any] = {
@@ -228,18 +228,24 @@ def measure(case: Case, repeats: int, torch: Any, default_threads: int | None) -
         "embedding": case.embedding,
         "steps": case.steps,
     }
-    row.update({name: found.as_dict() for name, found in timings.items()})
-    for name, side in single.items():
-        row[name]["cpu_median_ms"] = side.cpu_median_ms(repeats)
-    median = {name: found.median for name, found in timings.items()}
-    row["auto_choice"] = default["rnnviz_auto"].trainer.blas.chosen
-    row["default_vs_single"] = median["rnnviz_auto"] / median["rnnviz_single"]
-    row["blas_default_vs_single"] = median["rnnviz_blas_default"] / median["rnnviz_single"]
-    if "torch_single" in median:
-        row["ratio_single"] = median["rnnviz_single"] / median["torch_single"]
-        row["ratio_single_cpu"] = row["rnnviz_single"]["cpu_median_ms"] / row["torch_single"]["cpu_median_ms"]
-        row["ratio_default"] = median["rnnviz_auto"] / median["torch_default"]
-        row["torch_default_vs_single"] = median["torch_default"] / median["torch_single"]
+    ours = found[0]
+    row.update({name: timing.as_dict() for name, timing in ours.items()})
+    row["auto_choice"] = sides["rnnviz_auto"].trainer.blas.chosen
+    row["default_vs_single"] = ours["rnnviz_auto"].median / ours["rnnviz_single"].median
+    row["blas_default_vs_single"] = ours["rnnviz_blas_default"].median / ours["rnnviz_single"].median
+    if len(found) == 3:
+        single, default = found[1], found[2]
+        row["vs_torch_single"] = {name: timing.as_dict() for name, timing in single.items()}
+        row["vs_torch_default"] = {name: timing.as_dict() for name, timing in default.items()}
+        for name in ("rnnviz_single", "torch_single"):
+            row["vs_torch_single"][name]["cpu_median_ms"] = sides[name].cpu_median_ms(single[name].runs)
+        row["torch_single"] = single["torch_single"].as_dict()
+        row["torch_default"] = default["torch_default"].as_dict()
+        row["ratio_single"] = single["rnnviz_single"].median / single["torch_single"].median
+        cpu = row["vs_torch_single"]
+        row["ratio_single_cpu"] = cpu["rnnviz_single"]["cpu_median_ms"] / cpu["torch_single"]["cpu_median_ms"]
+        row["ratio_default"] = default["rnnviz_auto"].median / default["torch_default"].median
+        row["torch_default_vs_single"] = default["torch_default"].median / single["torch_single"].median
         row["first_loss_diff"] = abs(first_loss - torch_loss)  # the same model and batch, checked
     return row
 
