@@ -94,3 +94,16 @@ def test_the_trainer_steps_through_its_thread_choice_and_learns_the_same() -> No
     np.testing.assert_allclose(losses[DEFAULT], losses[SINGLE], rtol=1e-12)
     with pytest.raises(InputError, match="blas_threads"):
         Trainer(make_vocab(11), TrainConfig(blas_threads="two"))
+
+
+def test_stream_chunks_step_through_the_thread_choice() -> None:
+    from rnnviz.core.carry import zero_state
+    from rnnviz.training.stream import StreamTrainer
+
+    config = TrainConfig(embedding=5, hidden=6, batch=2, dtype="float64")
+    trainer = StreamTrainer(make_vocab(11), config, chunk=4)
+    state = zero_state(trainer.model, 2)
+    inputs = np.random.default_rng(0).integers(2, 11, (5, 2))
+    for _ in range(1 + 2 * trainer.blas.probes):
+        _, state = trainer.chunk_step(inputs[:-1], inputs[1:], state)
+    assert trainer.blas.chosen in (SINGLE, DEFAULT)

@@ -104,7 +104,7 @@ class TorchTrainer:
             self.torch.nn.utils.clip_grad_norm_(self.params, self.clip)
         self.optimizer.step()
         detached = tuple(s.detach() for s in after) if isinstance(after, tuple) else after.detach()
-        return float(loss), detached
+        return float(loss.detach()), detached
 
     def grads(self, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
         """The loss gradient of every tensor under rnnviz's native names (no clipping, no step)."""
