@@ -18,6 +18,7 @@ from tui_driver import drive, press, settle  # noqa: E402
 import rnnviz  # noqa: E402
 from rnnviz.analysis import links as memory  # noqa: E402
 from rnnviz.analysis.flow import gradient_flow  # noqa: E402
+from rnnviz.render.numbers import magnitude  # noqa: E402
 from rnnviz.training import corpus  # noqa: E402
 from rnnviz.tui.app import make_app  # noqa: E402
 from rnnviz.tui.screens.tour import TourScreen, TourSentence, open_tour  # noqa: E402
@@ -111,7 +112,7 @@ def test_tour_numbers_match_direct_api_calls():
         long = corpus.parse(step.tokens)
         flow = gradient_flow(rnn, rnn.run(step.tokens), long.it_index)
         np.testing.assert_allclose(screen.flow_panel.curves[0].norms, flow, rtol=1e-5)
-        assert f"{flow[long.subject_index]:.1e}" in flat(screen_text(app))
+        assert magnitude(flow[long.subject_index]) in flat(screen_text(app))
 
     drive(make_app("lstm"), scenario)
 
