@@ -135,6 +135,28 @@ def test_enter_explores_the_step_in_the_viewer():
     drive(make_app("lstm"), scenario)
 
 
+def test_explore_keeps_the_unit_order_and_flow_the_step_set_up():
+    """Issue 16: enter used to drop the step's selected unit and unit order and close the flow panel."""
+
+    async def scenario(pilot):
+        app = pilot.app
+        screen = await open_the_tour(pilot)
+        await press(pilot, "right", "right", "right", "right")  # step 5: the LSTM's keeping units
+        step = screen.current
+        await press(pilot, "enter")
+        assert app.view.model.cell == "lstm" and app.cursor == step.cursor
+        assert app.selected_unit == step.selected
+        assert list(app.unit_order()) == list(step.order)
+        assert "tour step 5" in app.sort_mode.name
+        flow = app._story.flow
+        assert flow.display and flow.mode == 2  # rnn, lstm and gru, as the step plotted
+        assert flow.curves and flow.curves[0].tokens == step.tokens[: step.cursor + 1]
+        await press(pilot, "s")  # s leaves the pinned order for the usual cycle
+        assert "tour step" not in app.sort_mode.name
+
+    drive(make_app("lstm"), scenario)
+
+
 def test_q_leaves_the_tour_and_a_tour_started_for_itself_quits():
     async def scenario(pilot):
         app = pilot.app

@@ -188,6 +188,7 @@ class RnnvizApp(App[int]):
         self.collector = QuietCollector()
         self.blas = SingleBlasThread()
         self.layout_plan: ScreenPlan | None = None  # what state.layout decided for the current size
+        self.pinned_order: SortMode | None = None  # an order set from outside (a tour step); `s` ends it
 
     # -- composition -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -249,7 +250,20 @@ class RnnvizApp(App[int]):
 
     @property
     def sort_mode(self) -> SortMode:
+        if self.pinned_order is not None:
+            return self.pinned_order
         return SORT_MODES[self.sort_index % len(SORT_MODES)]
+
+    def pin_order(self, mode: SortMode | None) -> None:
+        """List units in `mode`'s order until `s` is pressed (None: back to the `s` cycle)."""
+        self.pinned_order = mode
+        self._update_title()
+        self.publish_state()
+
+    def set_flow_mode(self, mode: int) -> None:
+        """Open the gradient-flow panel in a mode (0 off, 1 the models on screen, 2 rnn, lstm and gru)."""
+        if mode or self._story is not None:
+            self._story_strip().set_flow_mode(mode)
 
     @property
     def compare_mode(self) -> bool:
@@ -390,6 +404,9 @@ class RnnvizApp(App[int]):
         self.selected_unit = int(order[max(0, min(len(order) - 1, position + delta))])
 
     def action_sort(self) -> None:
+        if self.pinned_order is not None:  # leave the pinned order for the cycle, where it was
+            self.pin_order(None)
+            return
         for step in range(1, len(SORT_MODES) + 1):  # the next mode that applies to the first model
             index = (self.sort_index + step) % len(SORT_MODES)
             if SORT_MODES[index].applies(self.view):
@@ -398,6 +415,7 @@ class RnnvizApp(App[int]):
 
     def choose_sort(self, order) -> None:
         """Switch to the sort mode with this order function."""
+        self.pinned_order = None
         self.sort_index = next(k for k, mode in enumerate(SORT_MODES) if mode.order is order)
 
     def _story_strip(self) -> StoryStrip:

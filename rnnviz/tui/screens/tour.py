@@ -30,6 +30,7 @@ from rnnviz.errors import RnnvizError, first_line
 from rnnviz.tui.screens.dialog import Dialog
 from rnnviz.tui.state.layout import plan_tour
 from rnnviz.tui.state.modelview import ModelView
+from rnnviz.tui.state.sorting import SortMode
 from rnnviz.tui.state.tour_steps import TOTAL, TourStep, build_steps
 from rnnviz.tui.widgets.flow_panel import FlowPanel
 from rnnviz.tui.widgets.panel import ModelPanel
@@ -41,11 +42,25 @@ _finished: list[TourStep] = []  # the measured tour, kept for the next time it o
 
 @dataclass(frozen=True)
 class Explore:
-    """What the viewer should show when the user leaves the tour with enter."""
+    """What the viewer should show when the user leaves the tour with enter: the step's model,
+    sentence and cursor, and what the step set up — its unit order, selected unit and flow panel."""
 
     model: str
     text: str
     cursor: int
+    selected: int = 0
+    order: tuple[int, ...] | None = None  # None: the viewer's own order
+    order_name: str = ""
+    flow_mode: int = 0  # as the viewer's `g`: 0 off, 1 the models on screen, 2 rnn, lstm and gru
+
+    @classmethod
+    def of(cls, step: TourStep) -> Explore:
+        view = step.views[-1]
+        order = None if step.order is None else tuple(int(u) for u in step.order)
+        others = {curve.cell for curve in step.flow} - {view.model.cell}
+        flow_mode = 0 if not step.flow else 2 if others else 1
+        name = f"tour step {step.number}"
+        return cls(view.model.cell, " ".join(view.tokens), step.cursor, step.selected, order, name, flow_mode)
 
 
 class TourSentence(Widget):
@@ -273,8 +288,7 @@ class TourScreen(Dialog[Explore | None]):
         step = self.current
         if step is None:
             return
-        view = step.views[-1]
-        self.close(Explore(model=view.model.cell, text=" ".join(view.tokens), cursor=step.cursor))
+        self.close(Explore.of(step))
 
     def action_leave(self) -> None:
         self.close(None)
@@ -283,14 +297,40 @@ class TourScreen(Dialog[Explore | None]):
         message.stop()  # a click in the tour must not move the viewer's cursor underneath
 
 
-async def _land(app: App, worker: Worker, cursor: int) -> None:
-    """Move the viewer's cursor to the explored word once the new sentence is on screen. (As a cursor
-    move, after the new sentence's width is laid out, so the heatmaps scroll to it.)"""
+async def _land(app: App, worker: Worker, explore: Explore) -> None:
+    """Once the new sentence is on screen, set up what the step showed: its unit order, selected unit
+    and flow panel, then move the cursor to the explored word (as a cursor move, after the new
+    sentence's width is laid out, so the heatmaps scroll to it)."""
     try:
         await worker.wait()
     except (WorkerCancelled, WorkerFailed):  # a newer run replaced it, or the run failed (and said so)
         return
-    app.call_after_refresh(setattr, app, "cursor", cursor)
+
+    def arrive() -> None:
+        pin = getattr(app, "pin_order", None)
+        if pin is not None:
+            order = explore.order
+            pin(None if order is None else pinned_mode(explore.order_name, order))
+        if hasattr(app, "selected_unit"):
+            app.selected_unit = explore.selected
+        flow = getattr(app, "set_flow_mode", None)
+        if flow is not None:
+            flow(explore.flow_mode)
+        app.cursor = explore.cursor
+
+    app.call_after_refresh(arrive)
+
+
+def pinned_mode(name: str, order: tuple[int, ...]) -> SortMode:
+    """A unit order fixed by a tour step, as a sort mode of the viewer (units the model lacks last)."""
+    fixed = np.asarray(order, dtype=np.int64)
+
+    def ordered(view: ModelView, cursor: int) -> np.ndarray:
+        if len(fixed) == view.units:
+            return fixed
+        return np.arange(view.units)
+
+    return SortMode(f"as in {name} (s: back to the usual orders)", "the order the tour step set up", ordered)
 
 
 def open_tour(app: App, quit_on_leave: bool = False) -> None:
@@ -301,7 +341,7 @@ def open_tour(app: App, quit_on_leave: bool = False) -> None:
         run: Callable | None = getattr(app, "run_models", None)
         if result is not None and run is not None:
             worker: Worker = run([result.model], result.text, cursor=0)
-            app.run_worker(_land(app, worker, result.cursor), group="tour-explore", exclusive=True)
+            app.run_worker(_land(app, worker, result), group="tour-explore", exclusive=True)
         elif quit_on_leave:
             app.exit(0)
 
