@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnviz.tui.state.causalsort import by_effect
 from rnnviz.tui.state.memorysort import by_memory
 from rnnviz.tui.state.modelview import ModelView
 from rnnviz.tui.state.propertysort import by_property, is_character_view
@@ -37,9 +38,17 @@ SORT_MODES: list[SortMode] = [
     SortMode("index", "units in index order", by_index),
     SortMode("|h| at cursor", "largest |hidden value| at the cursor word first", by_magnitude_at_cursor),
     SortMode(
-        "by memory",
-        "units whose value at the last “it” best tells which animal the subject was (rnnviz units) first",
+        "by memory (probe)",
+        "units whose value at the last “it” best tells which animal the subject was (rnnviz units) first — "
+        "a probe: what a unit's value tells, not what the model uses (compare its effect in the inspector)",
         by_memory,
+    ),
+    SortMode(
+        "by effect at cursor",
+        "units whose silencing alone (from the start of the window on) moves the prediction after the "
+        "cursor most first; the inspector shows each unit's measured effect",
+        by_effect,
+        lambda view: not view.model.bidirectional,  # a backward direction has no "from a word on"
     ),
     SortMode(
         "by property",
