@@ -1,0 +1,50 @@
+"""Keys that answer at once: work done once is not done again (issue 16). No timings asserted: each
+test checks that the second time reuses what the first built."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("textual")
+
+from tui_driver import drive, press  # noqa: E402
+
+from rnnviz.tui.app import make_app  # noqa: E402
+from rnnviz.tui.screens.help import HelpScreen  # noqa: E402
+
+
+def test_help_is_built_once_and_shown_again():
+    async def scenario(pilot):
+        app = pilot.app
+        await press(pilot, "question_mark")
+        first = app.screen
+        assert isinstance(first, HelpScreen)
+        table = first.query_one("#help-text")
+        await press(pilot, "escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await press(pilot, "question_mark")
+        assert app.screen is first and first.query_one("#help-text") is table  # not composed again
+        await press(pilot, "q")  # and it closes again (a dialog closes once per open)
+        assert not isinstance(app.screen, HelpScreen)
+        await press(pilot, "right")
+        assert app.cursor == 1  # the viewer's keys are back
+
+    drive(make_app("lstm"), scenario)
+
+
+def test_model_switches_and_compare_reuse_the_runs_already_made():
+    async def scenario(pilot):
+        app = pilot.app
+        lstm = app.view
+        await press(pilot, "m")
+        rnn = app.view
+        await press(pilot, "m", "m")  # gru, then back to the lstm: the same run, not a new one
+        assert app.view is lstm
+        started = []
+        app.run_models = lambda *args, **kwargs: started.append(args)  # would run a model in a worker
+        await press(pilot, "m")
+        assert app.view is rnn and not started  # shown from the kept run, with no worker
+        await press(pilot, "c", "c", "c")
+        assert [v.name for v in app.views] == ["rnn", "lstm"] and app.views[1] is lstm and not started
+
+    drive(make_app("lstm"), scenario)
