@@ -1,4 +1,4 @@
-"""The one formatting helper for figures people read (rnnviz.render.numbers)."""
+"""The one formatting helper for figures people read (rnnviz.numbers)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from rnnviz.render.numbers import magnitude, percent, ratio
+from rnnviz.numbers import magnitude, percent, ratio
 
 
 @pytest.mark.parametrize(
@@ -15,9 +15,9 @@ from rnnviz.render.numbers import magnitude, percent, ratio
         (0.0, "0%"),
         (1.0, "100%"),
         (0.026, "2.6%"),
-        (0.415, "41.5%"),
+        (0.448, "45%"),
         (0.37, "37%"),
-        (0.125, "12.5%"),
+        (0.125, "13%"),
         (0.0004, "0.04%"),
         (5e-6, "< 0.01%"),  # was "5e-04%"
         (3e-8, "< 0.01%"),  # was "3e-06%"

@@ -18,7 +18,7 @@ from rnnviz.analysis.counterfactual import counterfactual, state_difference
 from rnnviz.analysis.flow import gradient_flow
 from rnnviz.analysis.saturation import corpus_saturation
 from rnnviz.core.model import Model
-from rnnviz.render.numbers import magnitude
+from rnnviz.numbers import magnitude
 from rnnviz.training import corpus
 from rnnviz.tui.state import tour_steps
 from rnnviz.tui.state.tour_steps import Models, TourStep, build_steps, choose_long_sentence, percent
@@ -123,6 +123,7 @@ def test_step_four_numbers_are_the_rnns(models, steps, long_sentence):
     assert [step.numbers["far_lowest"], step.numbers["far_highest"]] == [min(accuracy[1:]), max(accuracy[1:])]
     assert f"{percent(accuracy[0])} of the time" in screen_text(step)
     assert f"{percent(min(accuracy[1:]))}–{percent(max(accuracy[1:]))} at every distance" in screen_text(step)
+    assert f"one in {len(corpus.ANIMALS)}" in step.text
     assert tour_steps.span_verdict(accuracy[0], accuracy[1:]) in step.text
 
 

@@ -14,7 +14,7 @@ from tui_driver import drive, press  # noqa: E402
 import rnnviz  # noqa: E402
 from rnnviz.analysis.counterfactual import ablate, silencing_effects  # noqa: E402
 from rnnviz.analysis.units import memory_unit_ranking  # noqa: E402
-from rnnviz.render.numbers import percent  # noqa: E402
+from rnnviz.numbers import percent  # noqa: E402
 from rnnviz.tui.app import make_app  # noqa: E402
 from rnnviz.tui.state.causalsort import EFFECTS, effect_job  # noqa: E402
 

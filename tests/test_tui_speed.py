@@ -48,3 +48,13 @@ def test_model_switches_and_compare_reuse_the_runs_already_made():
         assert [v.name for v in app.views] == ["rnn", "lstm"] and app.views[1] is lstm and not started
 
     drive(make_app("lstm"), scenario)
+
+
+def test_the_sort_keys_text_names_the_orders_itself():
+    """The palette shows an action's help line alone: "the modes listed below" pointed at nothing."""
+    from rnnviz.tui.app import ACTIONS
+    from rnnviz.tui.state.sorting import SORT_MODES
+
+    sort = next(a for a in ACTIONS if a.action == "sort")
+    assert all(mode.name in sort.help for mode in SORT_MODES)
+    assert not any("listed below" in a.help for a in ACTIONS)

@@ -18,7 +18,7 @@ from tui_driver import drive, press, settle  # noqa: E402
 import rnnviz  # noqa: E402
 from rnnviz.analysis import links as memory  # noqa: E402
 from rnnviz.analysis.flow import gradient_flow  # noqa: E402
-from rnnviz.render.numbers import magnitude  # noqa: E402
+from rnnviz.numbers import magnitude  # noqa: E402
 from rnnviz.training import corpus  # noqa: E402
 from rnnviz.tui.app import make_app  # noqa: E402
 from rnnviz.tui.screens.tour import TourScreen, TourSentence, open_tour  # noqa: E402

@@ -23,6 +23,7 @@ from rnnviz.core.cells import LayerWeights, run_layer
 from rnnviz.core.model import Model, softmax
 from rnnviz.core.trace import Trace
 from rnnviz.errors import InputError
+from rnnviz.numbers import percent, ratio
 
 
 def _position(position: int, length: int, what: str = "position") -> int:
@@ -84,9 +85,11 @@ class StateDifference:
             return "the swapped word is the last one: nothing follows to remember it"
         share = self.persistence
         verdict = "persists" if share >= 0.5 else "fades" if share >= 0.1 else "is almost forgotten"
+        compared = ratio(share, 1.0)
+        size = f"{compared} {'as' if compared == 'about the same' else 'than'} at the swap"
         return (
             f"the difference {verdict}: at “{self.tokens[-1]}”, {len(self.tokens) - 1} words after the "
-            f"swap, it is {share:.0%} of its size at the swap (lowest on the way: {self.lowest:.0%})"
+            f"swap, it is {size} (lowest on the way: {percent(self.lowest)} of it)"
         )
 
 

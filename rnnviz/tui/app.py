@@ -93,7 +93,8 @@ ACTIONS: list[Action] = [
     Action("e", "edit", "Edit", "type a new sentence; the models run on it once"),
     Action("m", "switch_model", "Model", "switch to the next model (rnn, lstm, gru), same sentence"),
     Action("c", "compare", "Compare", "show a second model stacked under the first, on the same sentence"),
-    Action("s", "sort", "Sort", "change the order of units (the modes are listed below)"),
+    # Help and palette alike show this line: it names the orders itself (the palette lists nothing else).
+    Action("s", "sort", "Sort", "next order of units: " + " → ".join(mode.name for mode in SORT_MODES)),
     Action("u", "tint", "Tint", "tint the text by the selected unit: its h, its c (LSTM), off", show=False),
     Action("p", "property", "Property", "the text property units are sorted by (by property)", show=False),
     Action("v", "text_view", "Text view", "the text as wrapped lines, or as one line", show=False),

@@ -21,7 +21,7 @@ from textual.timer import Timer
 from rnnviz.analysis.links import DEFAULT_METHOD, method_spec, methods_for
 from rnnviz.core.model import Model
 from rnnviz.errors import RnnvizError, first_line
-from rnnviz.render.numbers import percent
+from rnnviz.numbers import percent
 from rnnviz.tui.host import MemoryHost
 from rnnviz.tui.latest import Latest, cancelled, report
 from rnnviz.tui.screens.swap import Swap, SwapDialog, SwapScreen, make_swap, swap_problem

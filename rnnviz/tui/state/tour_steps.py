@@ -26,7 +26,7 @@ from rnnviz.analysis.span import CHANCE, DEFAULT_BUCKETS, linked, span
 from rnnviz.core.cells import GATE_NAMES, SIGMOID_GATES
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
-from rnnviz.render.numbers import magnitude, percent, ratio
+from rnnviz.numbers import magnitude, percent, ratio
 from rnnviz.training.corpus import (
     DEMO_SENTENCE,
     HELD_OUT_SEED,
@@ -401,7 +401,7 @@ def step_rnn(models: Models, sentence: Sentence) -> TourStep:
             f"{SPAN_SENTENCES} sentences per distance it names the right animal {percent(near)} of the "
             f"time when the animal is {NEAR[0]}–{NEAR[1]} words back, and {percent(min(far))}–"
             f"{percent(max(far))} at every distance from {far_from} to {far_to} words (chance: "
-            f"{percent(CHANCE)}): {span_verdict(near, far)}."
+            f"one in {round(1 / CHANCE)}): {span_verdict(near, far)}."
         ),
         facts=[
             f"after {quoted('it')}: {quoted(top)} {percent(p_top)}; the {subject}'s sounds {percent(share)}"

@@ -3,7 +3,7 @@
 One helper per kind of figure, used by the tour, the viewer's panels and `rnnviz render`, so a
 share reads the same everywhere ("2.6%", "< 0.01%", "100%") and a change reads as what it is
 ("4× larger", "about the same") rather than as a percentage of itself ("397%"). Plain Python: no
-NumPy, no Rich (any layer may import it).
+NumPy, no Rich, so every layer may import it (the analysis summaries too).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def percent(share: float) -> str:
-    """A share (1.0 = 100%) as a percentage with the digits it deserves: "37%", "41.5%", "2.6%",
-    "0.04%", "< 0.01%"; 0 is "0%", a share that rounds to 100% without being whole reads "99.9%"."""
+    """A share (1.0 = 100%) as a percentage with the digits it deserves: "37%", "2.6%", "0.04%",
+    "< 0.01%"; 0 is "0%", a share that would round to 100% without being whole reads "99.9%"."""
     if math.isnan(share):
         return "–"
     if share < 0:
@@ -29,9 +29,12 @@ def percent(share: float) -> str:
         return f"< {SMALLEST_PERCENT:g}%"
     if value < 1:
         return f"{value:.2f}%"
+    if value < 10:
+        return f"{value:.1f}%"
+    if value < 99.5:
+        return f"{math.floor(value + 0.5)}%"  # half up: 12.5 reads 13, not 12
     if value < 100:
-        shown = f"{value:.1f}"
-        return "99.9%" if shown == "100.0" else shown.removesuffix(".0") + "%"
+        return "99.9%"
     return f"{value:.0f}%"
 
 
