@@ -58,3 +58,22 @@ def test_the_sort_keys_text_names_the_orders_itself():
     sort = next(a for a in ACTIONS if a.action == "sort")
     assert all(mode.name in sort.help for mode in SORT_MODES)
     assert not any("listed below" in a.help for a in ACTIONS)
+
+
+def test_a_tour_closed_early_keeps_its_measured_steps_and_carries_on(monkeypatch):
+    """`t` then escape used to throw the measurement away; every open measured from the first step."""
+    from rnnviz.tui.screens import tour
+
+    started = []
+
+    def steps():
+        started.append(True)
+        yield from (f"step {k}" for k in range(1, tour.TOTAL + 1))
+
+    monkeypatch.setattr(tour, "build_steps", steps)
+    measuring = tour._Measuring()
+    assert [measuring.next_step(), measuring.next_step()] == ["step 1", "step 2"]  # then the tour closed
+    assert measuring.steps == ["step 1", "step 2"]
+    rest = [measuring.next_step() for _ in range(tour.TOTAL - 2)]  # the next open goes on
+    assert rest[0] == "step 3" and measuring.next_step() is None
+    assert len(started) == 1  # one measurement in all

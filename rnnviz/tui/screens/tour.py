@@ -9,7 +9,8 @@ FlowPanel), so what the tour shows is what the viewer shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +38,34 @@ from rnnviz.tui.widgets.panel import ModelPanel
 from rnnviz.tui.widgets.scrollsync import ScrollSync
 from rnnviz.tui.widgets.textutil import visible
 
-_finished: list[TourStep] = []  # the measured tour, kept for the next time it opens in this process
+
+class _Measuring:
+    """The tour's steps as measured so far in this process, and the measurement that goes on.
+
+    A tour closed before every step is measured (escape a second after `t`) must not throw the work
+    away: the next open carries on from the step it reached instead of measuring from the start. One
+    generator of steps, taken from by one worker at a time (the lock).
+    """
+
+    def __init__(self) -> None:
+        self.steps: list[TourStep] = []
+        self._source: Iterator[TourStep] | None = None
+        self._lock = threading.Lock()
+
+    def next_step(self) -> TourStep | None:
+        """(worker thread) The next step, measured now; None when all are measured."""
+        with self._lock:
+            if len(self.steps) >= TOTAL:
+                return None
+            if self._source is None:
+                self._source = build_steps()
+            step = next(self._source, None)
+            if step is not None:
+                self.steps.append(step)
+            return step
+
+
+_measuring = _Measuring()
 
 
 @dataclass(frozen=True)
@@ -143,7 +171,7 @@ class TourScreen(Dialog[Explore | None]):
 
     def __init__(self, leave_note: str = "leave the tour"):
         super().__init__()
-        self.steps: list[TourStep] = list(_finished)
+        self.steps: list[TourStep] = list(_measuring.steps)
         self.index = 0
         self.leave_note = leave_note
         self.words_sync = ScrollSync("x")
@@ -176,15 +204,14 @@ class TourScreen(Dialog[Explore | None]):
     def measure(self) -> None:
         """Measure the steps on the bundled models, handing each over as soon as it is done."""
         worker = get_current_worker()
-        measured: list[TourStep] = []
         try:
-            for step in build_steps():
-                measured.append(step)
-                if worker.is_cancelled:
+            for step in list(_measuring.steps[len(self.steps) :]):  # measured while this tour opened
+                self.app.call_from_thread(self._arrived, step)
+            while not worker.is_cancelled:
+                step = _measuring.next_step()
+                if step is None:
                     return
                 self.app.call_from_thread(self._arrived, step)
-            if not _finished:
-                _finished.extend(measured)
         except (RnnvizError, OSError) as err:  # e.g. bundled models missing from a broken install
             message = first_line(err)
             self.app.call_from_thread(self.notify, f"the tour cannot measure: {message}", severity="error")
