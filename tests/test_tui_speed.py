@@ -77,3 +77,23 @@ def test_a_tour_closed_early_keeps_its_measured_steps_and_carries_on(monkeypatch
     rest = [measuring.next_step() for _ in range(tour.TOTAL - 2)]  # the next open goes on
     assert rest[0] == "step 3" and measuring.next_step() is None
     assert len(started) == 1  # one measurement in all
+
+
+def test_the_tour_is_built_once_and_reopens_where_it_was_left():
+    from rnnviz.tui.screens.tour import TourScreen
+
+    async def scenario(pilot):
+        app = pilot.app
+        await press(pilot, "t")
+        tour = app.screen
+        assert isinstance(tour, TourScreen)
+        await press(pilot, "right", "right")
+        panels = list(tour.panels)
+        await press(pilot, "escape")
+        assert not isinstance(app.screen, TourScreen)
+        await press(pilot, "t")
+        assert app.screen is tour and tour.index == 2 and tour.panels == panels
+        await press(pilot, "escape")  # it closes again
+        assert not isinstance(app.screen, TourScreen)
+
+    drive(make_app("lstm"), scenario)

@@ -194,6 +194,19 @@ class TourScreen(Dialog[Explore | None]):
         self.show_step()
         if len(self.steps) < TOTAL:
             self.measure()
+        self._shown_once = True
+
+    def on_screen_resume(self) -> None:
+        """Shown again (the tour is built once per app and kept): at the step it was left on, with the
+        steps measured meanwhile; the measurement carries on if it had not finished."""
+        if not getattr(self, "_shown_once", False):
+            return  # the first open: on_mount does it
+        for step in _measuring.steps[len(self.steps) :]:
+            self.steps.append(step)
+        self.show_step()
+        measuring = any(w.node is self and w.group == "tour" and not w.is_finished for w in self.workers)
+        if len(self.steps) < TOTAL and not measuring:
+            self.measure()
 
     @property
     def current(self) -> TourStep | None:
@@ -372,7 +385,11 @@ def open_tour(app: App, quit_on_leave: bool = False) -> None:
         elif quit_on_leave:
             app.exit(0)
 
-    screen = TourScreen("quit" if quit_on_leave else "back to the viewer")
+    note = "quit" if quit_on_leave else "back to the viewer"
+    name = f"tour: {note}"  # built on the first open and kept: its panels are not composed again
+    if not app.is_screen_installed(name):
+        app.install_screen(TourScreen(note), name)
+    screen = app.get_screen(name)
     opener = getattr(app, "open_dialog", None)
     if opener is not None:
         opener(screen, done)
