@@ -241,13 +241,18 @@ def silencing_effects(
     """
     if trace.probs is None:
         raise InputError("the trace carries no predictions: run the model with decode=True")
+    if model.bidirectional:
+        raise InputError(
+            "silencing units needs a unidirectional model: a bidirectional one's backward direction "
+            "reads the sentence from its end, so 'from a position on' has no single meaning"
+        )
     steps = len(trace)
     at = _position(at, steps, "at")
     from_position = _position(from_position, steps, "from_position")
     if not -model.num_layers <= layer < model.num_layers:
         raise InputError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
     layer %= model.num_layers
-    units = model.hidden_size
+    units = model.output_size  # h's units (P with an LSTM projection)
     effects = np.zeros(units)
     if at < from_position:
         return effects  # the silencing starts after the word: it cannot change its prediction
@@ -280,7 +285,8 @@ def _silenced_predictions(
     x = np.repeat(np.asarray(below)[:, None, :], batch, axis=1)  # (T', B, In)
     h_prev = state_before(trace.hidden, layer)
     c_prev = state_before(trace.cell_state, layer)
-    outputs = np.zeros((at + 1 - start, batch, model.hidden_size), dtype=model.dtype)
+    outputs = np.zeros((at + 1 - start, batch, model.output_size), dtype=model.dtype)
+    silence_cell = model.proj_size == 0  # with a projection c's units are others: as `ablate`, h only
     for t in range(at + 1 - start):
         run = run_layer(
             model.cell, x[t : t + 1], weights, h0=h_prev, c0=c_prev, nonlinearity=model.nonlinearity
@@ -290,7 +296,8 @@ def _silenced_predictions(
         outputs[t] = h_prev
         if run.c is not None:
             c_prev = run.c[0].copy()
-            c_prev[rows, columns] = 0
+            if silence_cell:
+                c_prev[rows, columns] = 0
     h = outputs
     for k in range(layer + 1, model.num_layers):
         above = run_layer(
