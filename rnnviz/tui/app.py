@@ -74,6 +74,7 @@ class Action:
     show: bool = True
 
 
+SORT_ORDERS = "next unit order: " + ", ".join(mode.short or mode.name for mode in SORT_MODES)
 ACTIONS: list[Action] = [
     # Help and quit first: the footer lists keys in this order and crops the end on a narrow terminal.
     Action("question_mark", "help", "Help", "show the keys and what every color and mark on screen means"),
@@ -94,7 +95,7 @@ ACTIONS: list[Action] = [
     Action("m", "switch_model", "Model", "switch to the next model (rnn, lstm, gru), same sentence"),
     Action("c", "compare", "Compare", "show a second model stacked under the first, on the same sentence"),
     # Help and palette alike show this line: it names the orders itself (the palette lists nothing else).
-    Action("s", "sort", "Sort", "next order of units: " + " → ".join(mode.name for mode in SORT_MODES)),
+    Action("s", "sort", "Sort", SORT_ORDERS),
     Action("u", "tint", "Tint", "tint the text by the selected unit: its h, its c (LSTM), off", show=False),
     Action("p", "property", "Property", "the text property units are sorted by (by property)", show=False),
     Action("v", "text_view", "Text view", "the text as wrapped lines, or as one line", show=False),

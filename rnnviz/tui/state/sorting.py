@@ -23,6 +23,7 @@ class SortMode:
     description: str  # shown in the help screen
     order: Callable[[ModelView, int], np.ndarray]  # (view, cursor) -> permutation of unit indices
     applies: Callable[[ModelView], bool] = lambda view: True  # `s` skips a mode that does not apply
+    short: str = ""  # in the one-line list of orders (the `s` key's help): the name when empty
 
 
 def by_index(view: ModelView, cursor: int) -> np.ndarray:
@@ -36,12 +37,13 @@ def by_magnitude_at_cursor(view: ModelView, cursor: int) -> np.ndarray:
 
 SORT_MODES: list[SortMode] = [
     SortMode("index", "units in index order", by_index),
-    SortMode("|h| at cursor", "largest |hidden value| at the cursor word first", by_magnitude_at_cursor),
+    SortMode("|h| at cursor", "largest |h| at the cursor word first", by_magnitude_at_cursor, short="|h|"),
     SortMode(
         "by memory (probe)",
         "units whose value at the last “it” best tells which animal the subject was (rnnviz units) first — "
         "a probe: what a unit's value tells, not what the model uses (compare its effect in the inspector)",
         by_memory,
+        short="memory (probe)",
     ),
     SortMode(
         "by effect at cursor",
@@ -49,6 +51,7 @@ SORT_MODES: list[SortMode] = [
         "cursor most first; the inspector shows each unit's measured effect",
         by_effect,
         lambda view: not view.model.bidirectional,  # a backward direction has no "from a word on"
+        short="effect",
     ),
     SortMode(
         "by property",
@@ -56,5 +59,6 @@ SORT_MODES: list[SortMode] = [
         "line position, …) first, scored on the text on screen as rnnviz cells does",
         by_property,
         is_character_view,
+        short="property",
     ),
 ]
