@@ -97,3 +97,17 @@ def test_the_tour_is_built_once_and_reopens_where_it_was_left():
         assert not isinstance(app.screen, TourScreen)
 
     drive(make_app("lstm"), scenario)
+
+
+def test_kept_runs_stay_within_their_memory_budget(monkeypatch):
+    """A long text's runs are big: the cache of runs evicts by size as well as by count."""
+    from rnnviz.tui import app as app_module
+
+    monkeypatch.setattr(app_module, "KEPT_BYTES", 1)  # any second run is over budget
+
+    async def scenario(pilot):
+        app = pilot.app
+        await press(pilot, "m")
+        assert len(app._runs) == 1 and next(iter(app._runs.values())) is app.view
+
+    drive(make_app("lstm"), scenario)

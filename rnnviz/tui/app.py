@@ -60,6 +60,7 @@ FLOW_ROWS, SATURATION_ROWS = 10, 18  # what the story panels would take, given r
 PALETTE_KEY_WIDTH = 60  # narrower, the footer leaves out ^p (still a key; `?` lists it)
 HELP_SCREEN = "help"  # the installed help screen's name
 KEPT_RUNS = 8  # model runs kept for `m`, `c` and edits back to an earlier sentence
+KEPT_BYTES = 256 * 2**20  # and at most this much of their arrays
 DEFAULT_SIZE = (120, 40)  # headless runs (tests, screenshots) unless told otherwise
 Source = str | Path | Model
 
@@ -135,6 +136,13 @@ def _bindings() -> list[Binding]:
         )
         for a in ACTIONS
     ]
+
+
+def run_bytes(view: ModelView) -> int:
+    """The size of a run's arrays (states, gates, predictions)."""
+    trace = view.trace
+    arrays = [trace.hidden, trace.cell_state, trace.probs, *trace.gates.values()]
+    return sum(a.nbytes for a in arrays if a is not None)
 
 
 def partner_for(source: Source) -> str:
@@ -543,10 +551,14 @@ class RnnvizApp(App[int]):
         return None
 
     def _keep_run(self, view: ModelView, text: str) -> None:
+        """Keep a run for later; the oldest go first past KEPT_RUNS runs or KEPT_BYTES of arrays (a
+        long text's runs are big: the ones on screen are held by the panels anyway)."""
         with self._runs_lock:
             self._runs[(view.name, text, view.layer)] = view
             self._runs.move_to_end((view.name, text, view.layer))
-            while len(self._runs) > KEPT_RUNS:
+            while len(self._runs) > 1 and (
+                len(self._runs) > KEPT_RUNS or sum(run_bytes(v) for v in self._runs.values()) > KEPT_BYTES
+            ):
                 self._runs.popitem(last=False)
 
     def _partner(self, first: Source) -> Source:
