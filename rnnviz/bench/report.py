@@ -129,9 +129,11 @@ def _settle(by_mode: dict[str, Any]) -> RenderableType:
     for name in ("key", "median", "p90", "presses"):
         table.add_column(name, justify="left" if name == "key" else "right")
     for key, figures in found["keys"].items():
-        table.add_row(key, _ms(figures["median_ms"]), _ms(figures["p90_ms"]), str(figures["n"]))
+        table.add_row(key, _ms(figures.get("median_ms")), _ms(figures.get("p90_ms")), str(figures["n"]))
     every = found["all"]
-    table.add_row("every key", _ms(every["median_ms"]), _ms(every["p90_ms"]), str(every["n"]), style="bold")
+    table.add_row(
+        "every key", _ms(every.get("median_ms")), _ms(every.get("p90_ms")), str(every["n"]), style="bold"
+    )
     storm = found["storm"]
     drained = "" if storm["settled"] else " (had not settled when the bench gave up)"
     note = Text(

@@ -10,7 +10,8 @@ The figure is the time from the key to the screen's last change: frames are reco
 hands them to the terminal driver (as rnnviz.bench.latency does), and once the app has settled the
 last frame since the key is when the screen stopped changing. (Detecting "settled" costs time of its
 own — Pilot.pause waits for the process to be idle for 20 ms — which the figure leaves out; a key
-that changes nothing counts 0.)
+that changes nothing on screen — left on the first word, escape with nothing silenced — is counted
+apart, as "unchanged", and has no figure.)
 
 Each key is pressed `repeats` times on the demo LSTM; a key that opens a dialog is followed by
 escape (timed apart, as "escape (close)"). The tour (`t`) measures its later steps in a background
@@ -85,20 +86,22 @@ def record_frames(app: Any) -> list[float]:
     return frames
 
 
-async def settled_after(pilot: Any, frames: list[float], key: str) -> float:
-    """Send a key, wait until the app has settled; seconds from the key to the last frame since."""
+async def settled_after(pilot: Any, frames: list[float], key: str) -> float | None:
+    """Send a key, wait until the app has settled; seconds from the key to the last frame since
+    (None: the key changed nothing on screen)."""
     seen = len(frames)
     start = perf_counter()
     _send(pilot.app, key)
     await settle(pilot)
-    return frames[-1] - start if len(frames) > seen else 0.0
+    return frames[-1] - start if len(frames) > seen else None
 
 
-async def key_settle_times(make_app: Any, repeats: int) -> dict[str, list[float]]:
-    """Seconds from each binding's key to the screen's last change, `repeats` times each."""
+async def key_settle_times(make_app: Any, repeats: int) -> dict[str, list[float | None]]:
+    """Seconds from each binding's key to the screen's last change, `repeats` times each (None: a
+    press that changed nothing)."""
     from rnnviz.tui.app import ACTIONS
 
-    times: dict[str, list[float]] = {}
+    times: dict[str, list[float | None]] = {}
     app = make_app()
     frames = record_frames(app)
     async with app.run_test(size=SIZE) as pilot:
@@ -132,10 +135,14 @@ async def storm_seconds(make_app: Any, keys: int = STORM, seed: int = 0) -> tupl
         return (frames[-1] if frames else perf_counter()) - start, settled
 
 
-def _summary(seconds: list[float]) -> dict[str, Any]:
-    ordered = sorted(seconds)
-    p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
-    return {"median_ms": statistics.median(ordered) * 1e3, "p90_ms": p90 * 1e3, "n": len(ordered)}
+def _summary(seconds: list[float | None]) -> dict[str, Any]:
+    """Median and p90 of the presses that changed the screen; `unchanged` counts the others."""
+    ordered = sorted(t for t in seconds if t is not None)
+    found: dict[str, Any] = {"n": len(ordered), "unchanged": len(seconds) - len(ordered)}
+    if ordered:
+        p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+        found.update(median_ms=statistics.median(ordered) * 1e3, p90_ms=p90 * 1e3)
+    return found
 
 
 def run(scope: str, repeats: int, threads: str) -> dict[str, Any]:
@@ -157,7 +164,10 @@ def main() -> None:
     """python -m rnnviz.bench.settle: the table, printed."""
     found = run("default", 3, "default")
     for key, row in found["keys"].items():
-        print(f"{key:>16}  median {row['median_ms']:7.1f} ms  p90 {row['p90_ms']:7.1f} ms")
+        if row["n"]:
+            print(f"{key:>16}  median {row['median_ms']:7.1f} ms  p90 {row['p90_ms']:7.1f} ms  n={row['n']}")
+        else:
+            print(f"{key:>16}  changed nothing on screen ({row['unchanged']} presses)")
     every = found["all"]
     print(f"{'every key':>16}  median {every['median_ms']:7.1f} ms  p90 {every['p90_ms']:7.1f} ms")
     storm = found["storm"]
