@@ -252,11 +252,10 @@ class TourScreen(Dialog[Explore | None]):
             self.query_one("#tour-facts", Static).update("")
             return
         title.update(f"rnnviz tour · {step.number} of {TOTAL} · {step.title}   {marks}")
-        prose = Text(step.text)
-        if step.view_note:  # how to read the views: on screen only, the text-only tour has no views
-            prose.append("\n" + step.view_note, style="italic")
-        self.query_one("#tour-prose", Static).update(prose)
+        self.query_one("#tour-prose", Static).update(Text(step.text))
         facts = Text("\n" + "\n".join(f"• {fact}" for fact in step.facts))  # a blank line after the prose
+        if step.view_note:  # how to read the views: on screen only (the text-only tour has no views),
+            facts.append("\n" + step.view_note, style="italic")  # after the facts, which matter more
         self.query_one("#tour-facts", Static).update(facts)
         self.sentence.show(step.tokens, step.cursor, step.tint, step.tint_label)
         self._show_panels(step)
