@@ -254,8 +254,9 @@ class TourScreen(Dialog[Explore | None]):
         title.update(f"rnnviz tour · {step.number} of {TOTAL} · {step.title}   {marks}")
         self.query_one("#tour-prose", Static).update(Text(step.text))
         facts = Text("\n" + "\n".join(f"• {fact}" for fact in step.facts))  # a blank line after the prose
-        if step.view_note:  # how to read the views: on screen only (the text-only tour has no views),
-            facts.append("\n" + step.view_note, style="italic")  # after the facts, which matter more
+        # How to read the views, on screen only (the text-only tour has none): on the text box's
+        # border, so it takes no line from the facts.
+        self.query_one("#tour-text").border_subtitle = step.view_note
         self.query_one("#tour-facts", Static).update(facts)
         self.sentence.show(step.tokens, step.cursor, step.tint, step.tint_label)
         self._show_panels(step)

@@ -118,12 +118,12 @@ def quoted(word: str) -> str:
 
 def swap_left(share: float) -> str:
     """What is left of a swap later on, from ‖Δ later‖ / ‖Δ at the swap‖, in words: "the difference
-    between the two states is 4× larger than at the swap" (never "397%")."""
+    is 4× larger than at the swap" (never "397%")."""
     if share == 0:
-        return "the two states are identical again: the swap has left no trace"
+        return "the two states are identical again: no trace of the swap"
     compared = ratio(share, 1.0)
     link = "as" if compared == "about the same" else "than"
-    return f"the difference between the two states is {compared} {link} at the swap"
+    return f"the states' difference is {compared} {link} at the swap"
 
 
 # -- measurements shared by steps -----------------------------------------------------------------
@@ -203,10 +203,7 @@ def step_memory(models: Models) -> TourStep:
             f"reading {word} moved {moved} of the {units} numbers by more than {MOVED:g}",
             f"unit {unit} moved most: {before:+.2f} → {after:+.2f}",
         ],
-        view_note=(
-            "Below, each row is a unit (two per row of the screen) and each column a word; the selected "
-            f"unit {unit} is followed word by word on the right."
-        ),
+        view_note=f"rows below: units (two per screen row), columns: words; the inspector shows unit {unit}",
         views=[ModelView("lstm", model, trace)],
         cursor=t,
         selected=unit,
@@ -235,7 +232,7 @@ def step_link(models: Models) -> TourStep:
             f"depends on a word {back} words back. Hiding each earlier word in turn (occlusion) and "
             "measuring how much the prediction changes shows which words it rests on."
         ),
-        view_note="The words the prediction rests on are lit in the sentence, the strongest brightest.",
+        view_note="the sentence lights the words the prediction rests on, the strongest brightest",
         facts=[
             f"next word after {quoted('it')}: {quoted(first)} {percent(p1)}, {quoted(second)} {percent(p2)}"
             f" · all of the {subject}'s sounds: {percent(share)}",
@@ -282,10 +279,7 @@ def step_swap(models: Models) -> TourStep:
             f"Change one word and run the sentence again: if the state really carries {quoted(subject)}, "
             f"the guess after {quoted('it')} must change with it."
         ),
-        view_note=(
-            f"Above: the {subject} sentence; below: the {new} one, units with the largest difference at "
-            f"{quoted('it')} first. The tint shows how much of the swap is still in the state at each word."
-        ),
+        view_note=f"above: the {subject} sentence, below: the {new} one; the most changed units first",
         facts=[
             f"after {quoted('it')}: the {subject}'s sounds {percent(before_old)} → {percent(after_old)}, "
             f"the {new}'s {percent(before_new)} → {percent(after_new)} (now {quoted(top)} {percent(p_top)})"
@@ -418,7 +412,7 @@ def step_rnn(models: Models, sentence: Sentence) -> TourStep:
         tint=run.tint(),
         tint_label=f"how much of the {subject} → {new} swap the state still holds at each word",
         flow=run.flow,
-        view_note="Below the heatmap: the gradient flow at the cursor, by distance back (log scale).",
+        view_note="below the heatmap: the gradient flow at the cursor, by distance back (log scale)",
         numbers={
             "subject_share": share,
             "persistence": kept,
@@ -468,7 +462,7 @@ def step_lstm(models: Models, sentence: Sentence, rnn_flow: FlowCurve) -> TourSt
         cursor=run.it,
         tint=run.tint("cell"),
         tint_label=f"how much of the {subject} → {new} swap the cell state still holds at each word",
-        view_note=f"Units that keep the animal best first; unit {unit} is selected. Below: the flow curves.",
+        view_note=f"units that keep the animal best first, unit {unit} selected; below: the flow curves",
         order=order,
         selected=unit,
         flow=[rnn_flow, *run.flow],
@@ -517,7 +511,7 @@ def step_gru(models: Models, sentence: Sentence, earlier: list[FlowCurve]) -> To
         cursor=run.it,
         tint=run.tint(),
         tint_label=f"how much of the {subject} → {new} swap the state still holds at each word",
-        view_note=f"Units that keep the animal best first; unit {unit} is selected. Below: all three flows.",
+        view_note=f"units that keep the animal best first, unit {unit} selected; below: all three flows",
         order=order,
         selected=unit,
         flow=[*earlier, flow],
