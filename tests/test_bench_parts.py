@@ -114,3 +114,33 @@ def test_time_blocks_runs_each_candidate_on_its_own() -> None:
     )
     assert calls == ["a"] * 3 + ["b"] * 3
     assert timings["a"].runs == timings["b"].runs == 2
+
+
+def test_settle_goals_cover_every_binding_and_the_storm() -> None:
+    every = {"median_ms": 40.0, "p90_ms": 200.0}
+    found = {"all": every, "keys": {}, "storm": {"keys": 300, "seconds": 2.0, "settled": True}}
+    goals = {g.figure: g for g in check({"settle": {"default": {"result": found}}})}
+    assert goals["key → settled screen, every binding (median)"].met is True
+    assert goals["key → settled screen, every binding (p90)"].met is False
+    assert goals["300 random keys drain"].met is True
+    found["storm"]["settled"] = False  # a storm that never drained has no figure, not a good one
+    goals = {g.figure: g for g in check({"settle": {"default": {"result": found}}})}
+    assert goals["300 random keys drain"].met is None
+
+
+def test_settle_waits_for_the_workers_a_key_started() -> None:
+    pytest.importorskip("textual")
+    import asyncio
+
+    from rnnviz.bench.settle import busy, settle
+    from rnnviz.tui.app import make_app
+
+    async def main() -> None:
+        app = make_app("lstm")
+        async with app.run_test() as pilot:
+            await pilot.press("m")  # runs the next model in a worker
+            assert await settle(pilot)
+            assert not busy(app)
+            assert app.view.name == "rnn"  # the worker's result is on screen once settled
+
+    asyncio.run(main())

@@ -167,3 +167,22 @@ def test_save_and_load_keep_the_layer_options(case, tmp_path):
     for name, value in model.weights.items():
         np.testing.assert_array_equal(loaded.weights[name], value)
     np.testing.assert_array_equal(loaded.run_ids(IDS).hidden, model.run_ids(IDS).hidden)
+
+
+def test_silencing_effects_of_a_projected_two_layer_lstm_are_its_ablations():
+    from rnnviz.analysis.counterfactual import silencing_effects
+
+    model = fixture_model("lstm_proj")
+    tokens = [model.vocab[i] for i in IDS]
+    trace = model.run(tokens)
+    at = len(IDS) - 1
+    for layer in (0, -1):
+        effects = silencing_effects(model, trace, at, from_position=2, layer=layer)
+        assert effects.shape == (model.output_size,)
+        for unit in range(model.output_size):
+            silenced = ablate(model, tokens, [unit], from_position=2, layer=layer)
+            moved = 0.5 * np.abs(silenced.probs[at] - trace.probs[at]).sum()
+            assert effects[unit] == pytest.approx(moved, abs=1e-9)
+    with pytest.raises(InputError, match="needs a unidirectional model"):
+        bidirectional = fixture_model("gru_bidir")
+        silencing_effects(bidirectional, bidirectional.run(tokens), at)

@@ -79,3 +79,43 @@ def test_installed_console_script_runs():
     )
     assert result.returncode == 0, result.stderr
     assert "barked" in result.stdout
+
+
+def test_default_word_is_the_last_one_not_followed_by_eos(capsys):
+    """After the closing "." the model only predicts <eos>; the picture describes the word before."""
+    assert main(["render", "--text", "the cat sat on the mat because it was tired and it meowed ."]) == 0
+    out = capsys.readouterr().out
+    assert "next word after “meowed”" in out
+    assert not any("<eos>" in line and "1.000" in line for line in out.splitlines())
+
+
+@pytest.mark.parametrize(("at", "word"), [("12", "it"), ("1", "the"), ("-1", "."), ("-2", "meowed")])
+def test_at_counts_words_from_one_and_negative_from_the_end(capsys, at, word):
+    text = "the cat sat on the mat because it was tired and it meowed ."
+    assert main(["render", "--text", text, "--at", at]) == 0
+    words = " ".join(capsys.readouterr().out.replace("│", " ").split())  # a narrow title wraps
+    assert f"next word after “{word}”" in words
+
+
+def test_at_zero_is_refused_with_the_range(capsys):
+    assert main(["render", "--text", SENTENCE, "--at", "0"]) == 2
+    assert "1 to 7" in capsys.readouterr().err
+
+
+def test_compare_is_drawn_in_a_pipe():
+    command = [
+        sys.executable,
+        "-m",
+        "rnnviz",
+        "render",
+        "--compare",
+        "rnn,gru",
+        "--text",
+        SENTENCE,
+        "--at",
+        "4",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "rnn h" in done.stdout and "gru h" in done.stdout
+    assert "(word 4)" in done.stdout  # the flow plot numbers words as --at does

@@ -79,6 +79,43 @@ def test_flow_follows_a_model_switch_and_compare_mode():
     drive(make_app("lstm"), scenario)
 
 
+def test_a_new_sentence_shows_computing_never_the_old_sentences_curves(monkeypatch):
+    """Issue 16: after the tour's explore (a new sentence) the panel kept the previous sentence's curves
+    for a second, with no "computing…"."""
+    import asyncio
+    import threading
+
+    from rnnviz.tui.widgets import flow_panel
+
+    async def scenario(pilot):
+        app = pilot.app
+        await press(pilot, "g")
+        flow = strip(app).flow
+        assert flow.curves
+        release = threading.Event()
+        computed = flow_panel.cursor_flow
+
+        def slow(*args, **kwargs):
+            release.wait(10)
+            return computed(*args, **kwargs)
+
+        monkeypatch.setattr(flow_panel, "cursor_flow", slow)
+        app.run_models(["lstm"], "the dog sat on the rug .", cursor=0)
+        for _ in range(500):
+            await pilot.pause()
+            if app.text.startswith("the dog"):
+                break
+            await asyncio.sleep(0.01)
+        await pilot.pause()
+        assert app.text.startswith("the dog")
+        assert flow.curves == [] and "computing…" in screen_text(app)
+        release.set()
+        await settle(pilot)
+        assert flow.curves and flow.curves[0].tokens == ["the"]
+
+    drive(make_app("lstm"), scenario)
+
+
 def test_flow_of_a_long_text_is_computed_off_the_keypress():
     words = ("the cat sat on the mat because it was tired and it meowed . " * 400).split()
 

@@ -253,12 +253,12 @@ def test_a_new_sentence_clears_the_old_tint_and_computes_its_own():
 def test_sort_by_memory_puts_the_memory_units_on_top():
     async def scenario(pilot):
         app = pilot.app
-        while app.sort_mode.name != "by memory":
+        while app.sort_mode.name != "by memory (probe)":
             await press(pilot, "s")
         expected = memory_unit_ranking(app.view.model)
         assert np.array_equal(app.panels[0].hidden_map.order, expected)
         assert np.array_equal(app.panels[0].gates.order, expected)
-        assert "sort: by memory" in app.sub_title
+        assert "sort: by memory (probe)" in app.sub_title
         await press(pilot, "right", "right")  # the order does not follow the cursor
         assert np.array_equal(app.panels[0].hidden_map.order, expected)
 
@@ -270,7 +270,7 @@ def test_sort_by_memory_on_a_model_without_the_demo_animals_says_why_and_keeps_i
 
     async def scenario(pilot):
         app = pilot.app
-        while app.sort_mode.name != "by memory":
+        while app.sort_mode.name != "by memory (probe)":
             await press(pilot, "s")
         assert np.array_equal(app.panels[0].hidden_map.order, np.arange(12))
         messages = [n.message for n in app._notifications]

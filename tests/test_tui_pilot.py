@@ -110,7 +110,9 @@ def test_sort_key_cycles_the_unit_orders():
             assert np.array_equal(app.panels[0].gates.order, hidden_map(app).order)
             await press(pilot, "right")  # the order follows the cursor
         await press(pilot, "s")
-        assert app.sort_mode.name == "by memory"  # tested in test_tui_links.py
+        assert app.sort_mode.name == "by memory (probe)"  # tested in test_tui_links.py
+        await press(pilot, "s")
+        assert app.sort_mode.name == "by effect at cursor"  # tested in test_tui_causal.py
         await press(pilot, "s")
         assert app.sort_mode.name == "index"
         assert np.array_equal(hidden_map(app).order, np.arange(app.view.units))

@@ -165,7 +165,7 @@ def test_silencing_the_memory_units_from_the_subject_on_makes_the_gru_forget_the
 
     async def scenario(pilot):
         app = pilot.app
-        while app.sort_mode.name != "by memory":
+        while app.sort_mode.name != "by memory (probe)":
             await press(pilot, "s")
         order = app.panels[0].hidden_map.order
         await press(pilot, "right")  # from "cat" on

@@ -18,6 +18,7 @@ from tui_driver import drive, press, settle  # noqa: E402
 import rnnviz  # noqa: E402
 from rnnviz.analysis import links as memory  # noqa: E402
 from rnnviz.analysis.flow import gradient_flow  # noqa: E402
+from rnnviz.numbers import magnitude  # noqa: E402
 from rnnviz.training import corpus  # noqa: E402
 from rnnviz.tui.app import make_app  # noqa: E402
 from rnnviz.tui.screens.tour import TourScreen, TourSentence, open_tour  # noqa: E402
@@ -111,7 +112,7 @@ def test_tour_numbers_match_direct_api_calls():
         long = corpus.parse(step.tokens)
         flow = gradient_flow(rnn, rnn.run(step.tokens), long.it_index)
         np.testing.assert_allclose(screen.flow_panel.curves[0].norms, flow, rtol=1e-5)
-        assert f"{flow[long.subject_index]:.1e}" in flat(screen_text(app))
+        assert magnitude(flow[long.subject_index]) in flat(screen_text(app))
 
     drive(make_app("lstm"), scenario)
 
@@ -130,6 +131,28 @@ def test_enter_explores_the_step_in_the_viewer():
         left = step.cursor * heatmap.COLUMN_WIDTH
         shown = heatmap.scrollable_content_region.width - heatmap.gutter_width
         assert heatmap.scroll_x <= left and left + heatmap.COLUMN_WIDTH <= heatmap.scroll_x + shown
+
+    drive(make_app("lstm"), scenario)
+
+
+def test_explore_keeps_the_unit_order_and_flow_the_step_set_up():
+    """Issue 16: enter used to drop the step's selected unit and unit order and close the flow panel."""
+
+    async def scenario(pilot):
+        app = pilot.app
+        screen = await open_the_tour(pilot)
+        await press(pilot, "right", "right", "right", "right")  # step 5: the LSTM's keeping units
+        step = screen.current
+        await press(pilot, "enter")
+        assert app.view.model.cell == "lstm" and app.cursor == step.cursor
+        assert app.selected_unit == step.selected
+        assert list(app.unit_order()) == list(step.order)
+        assert "tour step 5" in app.sort_mode.name
+        flow = app._story.flow
+        assert flow.display and flow.mode == 2  # rnn, lstm and gru, as the step plotted
+        assert flow.curves and flow.curves[0].tokens == step.tokens[: step.cursor + 1]
+        await press(pilot, "s")  # s leaves the pinned order for the usual cycle
+        assert "tour step" not in app.sort_mode.name
 
     drive(make_app("lstm"), scenario)
 

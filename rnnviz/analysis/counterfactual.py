@@ -23,6 +23,7 @@ from rnnviz.core.cells import LayerWeights, run_layer
 from rnnviz.core.model import Model, softmax
 from rnnviz.core.trace import Trace
 from rnnviz.errors import InputError
+from rnnviz.numbers import percent, ratio
 
 
 def _position(position: int, length: int, what: str = "position") -> int:
@@ -84,9 +85,11 @@ class StateDifference:
             return "the swapped word is the last one: nothing follows to remember it"
         share = self.persistence
         verdict = "persists" if share >= 0.5 else "fades" if share >= 0.1 else "is almost forgotten"
+        compared = ratio(share, 1.0)
+        size = f"{compared} {'as' if compared == 'about the same' else 'than'} at the swap"
         return (
             f"the difference {verdict}: at “{self.tokens[-1]}”, {len(self.tokens) - 1} words after the "
-            f"swap, it is {share:.0%} of its size at the swap (lowest on the way: {self.lowest:.0%})"
+            f"swap, it is {size} (lowest on the way: {percent(self.lowest)} of it)"
         )
 
 
@@ -219,3 +222,91 @@ def _run_silenced(
         for name in model.gate_names:
             gates[name][t] = run.gates[name][0, 0]
     return h, c, gates
+
+
+EFFECT_BATCH = 256  # units silenced side by side in one batched run (bounds the (B, V) decoder output)
+
+
+def silencing_effects(
+    model: Model, trace: Trace, at: int, from_position: int = 0, layer: int = -1, stop=None
+) -> np.ndarray:
+    """(H,) how much silencing each unit of `layer` alone, from `from_position` on (as `ablate`),
+    changes the prediction after word `at`: the total variation ½·Σ|p − p_silenced| of the
+    next-token distribution (0: no change, 1: all the probability moved). A causal ranking of the
+    units, where a probe ranking says only what a unit's value tells.
+
+    Every unit is silenced in its own batch column, so the whole ranking is one batched run of the
+    words from_position..at (in chunks of EFFECT_BATCH units). `stop()`, when given, is asked between
+    chunks: True abandons the work (the result is then None).
+    """
+    if trace.probs is None:
+        raise InputError("the trace carries no predictions: run the model with decode=True")
+    if model.bidirectional:
+        raise InputError(
+            "silencing units needs a unidirectional model: a bidirectional one's backward direction "
+            "reads the sentence from its end, so 'from a position on' has no single meaning"
+        )
+    steps = len(trace)
+    at = _position(at, steps, "at")
+    from_position = _position(from_position, steps, "from_position")
+    if not -model.num_layers <= layer < model.num_layers:
+        raise InputError(f"layer {layer} is out of range: this model has {model.num_layers} layer(s)")
+    layer %= model.num_layers
+    units = model.output_size  # h's units (P with an LSTM projection)
+    effects = np.zeros(units)
+    if at < from_position:
+        return effects  # the silencing starts after the word: it cannot change its prediction
+    baseline = trace.probs[at].astype(np.float64)
+    for first in range(0, units, EFFECT_BATCH):
+        if stop is not None and stop():
+            return None
+        columns = np.arange(first, min(units, first + EFFECT_BATCH))
+        probs = _silenced_predictions(model, trace, at, from_position, layer, columns)
+        effects[columns] = 0.5 * np.abs(probs - baseline).sum(axis=1)
+    return effects
+
+
+def _silenced_predictions(
+    model: Model, trace: Trace, at: int, start: int, layer: int, columns: np.ndarray
+) -> np.ndarray:
+    """(B, V) the next-token distribution after `at`, with unit columns[b] silenced in column b."""
+    batch = len(columns)
+    rows = np.arange(batch)
+
+    def state_before(values: np.ndarray | None, k: int) -> np.ndarray | None:
+        if values is None or start == 0:
+            return None
+        return np.repeat(values[k, start - 1][None], batch, axis=0)
+
+    weights = model.layers[layer]
+    below = (
+        model.embedding[trace.ids[start : at + 1]] if layer == 0 else trace.hidden[layer - 1, start : at + 1]
+    )
+    x = np.repeat(np.asarray(below)[:, None, :], batch, axis=1)  # (T', B, In)
+    h_prev = state_before(trace.hidden, layer)
+    c_prev = state_before(trace.cell_state, layer)
+    outputs = np.zeros((at + 1 - start, batch, model.output_size), dtype=model.dtype)
+    silence_cell = model.proj_size == 0  # with a projection c's units are others: as `ablate`, h only
+    for t in range(at + 1 - start):
+        run = run_layer(
+            model.cell, x[t : t + 1], weights, h0=h_prev, c0=c_prev, nonlinearity=model.nonlinearity
+        )
+        h_prev = run.h[0].copy()
+        h_prev[rows, columns] = 0
+        outputs[t] = h_prev
+        if run.c is not None:
+            c_prev = run.c[0].copy()
+            if silence_cell:
+                c_prev[rows, columns] = 0
+    h = outputs
+    for k in range(layer + 1, model.num_layers):
+        above = run_layer(
+            model.cell,
+            h,
+            model.layers[k],
+            h0=state_before(trace.hidden, k),
+            c0=state_before(trace.cell_state, k),
+            nonlinearity=model.nonlinearity,
+        )
+        h = above.h
+    return softmax(model.logits(h[-1].astype(np.float64)))

@@ -56,6 +56,14 @@ def check(sections: dict[str, Any]) -> list[Goal]:
         if (large["hidden"], large["words"]) == LARGE["default"]:
             figure = f"keypress → frame, H={large['hidden']} × T={large['words']} (typing, median)"
             goals.append(Goal(figure, large["median_ms"], 33, "ms"))
+    settle = _result(sections, "settle", DEFAULT)
+    if settle:
+        every = settle["all"]
+        goals.append(Goal("key → settled screen, every binding (median)", every.get("median_ms"), 50, "ms"))
+        goals.append(Goal("key → settled screen, every binding (p90)", every.get("p90_ms"), 120, "ms"))
+        storm = settle["storm"]
+        seconds = storm["seconds"] if storm["settled"] else None
+        goals.append(Goal(f"{storm['keys']} random keys drain", seconds, 3, "s"))
     launch = _result(sections, "launch", DEFAULT)
     if launch:
         goals.append(Goal("launch → first frame (median)", launch["median_s"], 0.8, "s"))

@@ -29,6 +29,7 @@ def render(report: dict[str, Any], console: Console) -> None:
     drawers["reach"] = _reach
     drawers["train"] = _train
     drawers["textview"] = _textview
+    drawers["settle"] = _settle
     for name, by_mode in sections.items():
         console.print()
         errors = [f"{MODE_LABEL[m]}: {e['error']}" for m, e in by_mode.items() if "error" in e]
@@ -115,6 +116,30 @@ def _keypress(by_mode: dict[str, Any]) -> RenderableType:
     note = Text(
         "typing: keys at random moments of Textual's 60 Hz frame cycle; back to back: each key right "
         "after the previous frame, so it waits out most of a frame period (the TUI's own probe)",
+        style="dim",
+    )
+    return Group(table, note)
+
+
+def _settle(by_mode: dict[str, Any]) -> RenderableType:
+    found = by_mode[DEFAULT]
+    columns, rows = found["terminal"]
+    table = Table(
+        title=f"TUI key → settled screen (headless, {columns}×{rows}, demo LSTM): ms", title_justify="left"
+    )
+    for name in ("key", "median", "p90", "presses"):
+        table.add_column(name, justify="left" if name == "key" else "right")
+    for key, figures in found["keys"].items():
+        table.add_row(key, _ms(figures.get("median_ms")), _ms(figures.get("p90_ms")), str(figures["n"]))
+    every = found["all"]
+    table.add_row(
+        "every key", _ms(every.get("median_ms")), _ms(every.get("p90_ms")), str(every["n"]), style="bold"
+    )
+    storm = found["storm"]
+    drained = "" if storm["settled"] else " (had not settled when the bench gave up)"
+    note = Text(
+        "settled: the key's refreshes drawn, no worker running, no slow work waiting; "
+        f"{storm['keys']} random keys from the key table drained in {storm['seconds']:.2f} s{drained}",
         style="dim",
     )
     return Group(table, note)

@@ -31,6 +31,7 @@ SECTIONS: dict[str, Section] = {
     for s in (
         Section("forward", "forward", "forward pass, rnnviz vs PyTorch", (SINGLE, DEFAULT)),
         Section("keypress", "keypress", "TUI keypress → repainted frame", (DEFAULT,)),
+        Section("settle", "settle", "TUI key → settled screen, every binding", (DEFAULT,)),
         Section("launch", "launch", "TUI launch → first frame", (DEFAULT,)),
         Section("links", "links", "memory links", (SINGLE, DEFAULT)),
         Section("reach", "reach", "links reach on a 1,024-unit LSTM, cursor resting", (SINGLE, DEFAULT)),

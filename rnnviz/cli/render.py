@@ -8,6 +8,8 @@ from rich.console import Console
 
 from rnnviz.analysis.links import DEFAULT_METHOD, METHODS
 from rnnviz.cli.options import add_text_options, add_weights_options, text_of, weights_options
+from rnnviz.core.trace import Trace
+from rnnviz.core.vocab import EOS
 from rnnviz.errors import InputError
 from rnnviz.render.picture import RenderOptions, Section, picture
 from rnnviz.text import printable
@@ -26,15 +28,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--at",
         type=int,
-        default=-1,
+        default=None,
         metavar="N",
-        help="show gates, predictions and links at word N (0-based, negative from the end; default: last)",
+        help="show gates, predictions, links and flow at the N-th word (1 = the first, -1 = the last; "
+        "default: the last word whose next word is not <eos>)",
     )
     parser.add_argument("--svg", metavar="FILE", help="write the picture as SVG")
     parser.add_argument("--html", metavar="FILE", help="write the picture as HTML")
     parser.add_argument("--force", action="store_true", help="replace --svg/--html files that exist")
     parser.add_argument("--width", type=int, help="width in characters (default: the terminal's, or 100)")
-    parser.add_argument("--flow", action="store_true", help="add gradient flow at the last word (log)")
+    parser.add_argument("--flow", action="store_true", help="add gradient flow at the --at word (log scale)")
     parser.add_argument(
         "--compare", metavar="M1,M2", help="gradient flow of several models on the text, e.g. rnn,lstm,gru"
     )
@@ -74,6 +77,24 @@ def _story_sections(args: argparse.Namespace) -> list[Section]:
     return sections
 
 
+def word_index(at: int | None, trace: Trace) -> int:
+    """The 0-based position of `--at N`: the N-th word counting from 1, or from the end when negative;
+    None: the last word whose most likely next word is not <eos> (after the closing "." the model
+    only predicts the end of the text, which says nothing about memory)."""
+    words = len(trace)
+    if at is None:
+        for t in range(words - 1, -1, -1):
+            top = trace.top_next(t, 1) if trace.probs is not None else []
+            if trace.tokens[t] != EOS and not (top and top[0][0] == EOS):
+                return t
+        return words - 1
+    if at == 0 or not -words <= at <= words:
+        raise InputError(
+            f"--at {at} is out of range: the text has {words} words (1 to {words}, or -1 for the last)"
+        )
+    return at - 1 if at > 0 else words + at
+
+
 def command(args: argparse.Namespace) -> int:
     from rnnviz.io.atomic import check_target, write_atomic
     from rnnviz.io.weights import load
@@ -88,9 +109,7 @@ def command(args: argparse.Namespace) -> int:
     trace = model.run(text_of(args))
     if not -trace.layers <= args.layer < trace.layers:
         raise InputError(f"--layer {args.layer} is out of range: this model has {trace.layers} layer(s)")
-    if not -len(trace) <= args.at < len(trace):
-        last = len(trace) - 1
-        raise InputError(f"--at {args.at} is out of range: the text has words 0 to {last}")
+    args.at = word_index(args.at, trace)
     exporting = bool(args.svg or args.html)
     console = Console(record=exporting, width=args.width or (100 if exporting else None), highlight=False)
     plain = not exporting and not console.is_terminal

@@ -118,7 +118,7 @@ class FlowPlot:
             first = self.curves[0]
             word = printable(first.tokens[-1]) if first.tokens else str(first.position)
             yield Text(
-                f"gradient flow at “{word}” (word {first.position}): ‖∂state_t/∂state_s‖ "
+                f"gradient flow at “{word}” (word {first.position + 1}): ‖∂state_t/∂state_s‖ "
                 "by distance t − s, log scale",
                 style="bold underline",
             )

@@ -8,6 +8,7 @@ from typing import Any
 from rnnviz.analysis.links import DEFAULT_METHOD, DEFAULT_WINDOW, link_rows, target_positions, top_links
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
+from rnnviz.numbers import percent
 from rnnviz.text import printable
 
 
@@ -45,7 +46,7 @@ def links_section(
                 line.append(token, style=style)
             line.append(" ")
         strongest = ", ".join(
-            f"{printable(word)} {share:.0%}" for _, word, share in top_links(row, trace.tokens)
+            f"{printable(word)} {percent(share)}" for _, word, share in top_links(row, trace.tokens)
         )
         summary = Text(f"strongest: {strongest}" if strongest else "no earlier word has any influence")
         return Group(title, line, summary)

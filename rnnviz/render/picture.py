@@ -31,7 +31,7 @@ class RenderOptions:
     width: int = 100  # characters available
     plain: bool = False  # no colors: characters carry the values
     layer: int = -1
-    at: int = -1  # the word whose gates and predictions are shown (negative counts from the end)
+    at: int = -1  # 0-based position of the word described (gates, predictions); negative: from the end
 
 
 def _word_widths(tokens: list[str]) -> list[int]:

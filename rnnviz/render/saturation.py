@@ -11,6 +11,7 @@ from rich.text import Text
 from rnnviz.analysis.saturation import GateSaturation, Saturation, corpus_saturation, gate_saturation
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
+from rnnviz.numbers import percent
 
 GATE_COLORS = {
     "input": "#fbbc05",
@@ -71,7 +72,8 @@ class SaturationPlot:
     @staticmethod
     def summary(gate: GateSaturation) -> list[Text]:
         """Mean shares over units, and how many units are mostly open or mostly shut."""
-        shares = f"L {gate.left.mean():.0%} · mid {gate.between.mean():.0%} · R {gate.right.mean():.0%}"
+        left, middle, right = (percent(float(part.mean())) for part in (gate.left, gate.between, gate.right))
+        shares = f"L {left} · mid {middle} · R {right}"
         units = f"open {gate.mostly_right()}/{gate.units} · shut {gate.mostly_left()}/{gate.units}"
         return [Text(shares), Text(units, style="dim")]
 

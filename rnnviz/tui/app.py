@@ -8,6 +8,8 @@ the cursor or the view.
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +58,9 @@ from rnnviz.tui.widgets.titlebar import TitleBar
 MIN_WIDTH, MIN_HEIGHT = 20, 8  # below this the app shows "make the window larger"; above, state.layout
 FLOW_ROWS, SATURATION_ROWS = 10, 18  # what the story panels would take, given room
 PALETTE_KEY_WIDTH = 60  # narrower, the footer leaves out ^p (still a key; `?` lists it)
+HELP_SCREEN = "help"  # the installed help screen's name
+KEPT_RUNS = 8  # model runs kept for `m`, `c` and edits back to an earlier sentence
+KEPT_BYTES = 256 * 2**20  # and at most this much of their arrays
 DEFAULT_SIZE = (120, 40)  # headless runs (tests, screenshots) unless told otherwise
 Source = str | Path | Model
 
@@ -70,6 +75,7 @@ class Action:
     show: bool = True
 
 
+SORT_ORDERS = "next unit order: " + ", ".join(mode.short or mode.name for mode in SORT_MODES)
 ACTIONS: list[Action] = [
     # Help and quit first: the footer lists keys in this order and crops the end on a narrow terminal.
     Action("question_mark", "help", "Help", "show the keys and what every color and mark on screen means"),
@@ -89,7 +95,8 @@ ACTIONS: list[Action] = [
     Action("e", "edit", "Edit", "type a new sentence; the models run on it once"),
     Action("m", "switch_model", "Model", "switch to the next model (rnn, lstm, gru), same sentence"),
     Action("c", "compare", "Compare", "show a second model stacked under the first, on the same sentence"),
-    Action("s", "sort", "Sort", "change the order of units (the modes are listed below)"),
+    # Help and palette alike show this line: it names the orders itself (the palette lists nothing else).
+    Action("s", "sort", "Sort", SORT_ORDERS),
     Action("u", "tint", "Tint", "tint the text by the selected unit: its h, its c (LSTM), off", show=False),
     Action("p", "property", "Property", "the text property units are sorted by (by property)", show=False),
     Action("v", "text_view", "Text view", "the text as wrapped lines, or as one line", show=False),
@@ -129,6 +136,13 @@ def _bindings() -> list[Binding]:
         )
         for a in ACTIONS
     ]
+
+
+def run_bytes(view: ModelView) -> int:
+    """The size of a run's arrays (states, gates, predictions)."""
+    trace = view.trace
+    arrays = [trace.hidden, trace.cell_state, trace.probs, *trace.gates.values()]
+    return sum(a.nbytes for a in arrays if a is not None)
 
 
 def partner_for(source: Source) -> str:
@@ -180,6 +194,11 @@ class RnnvizApp(App[int]):
         self._title_bar = TitleBar(id="title")
         self._all_panels: list[ModelPanel] = []
         self._models: dict[str, Model] = {view.name: view.model for view in views}
+        # (model label, text, layer) -> its run: `m` and `c` come back to runs already made
+        self._runs_lock = threading.Lock()  # runs are added from the run worker
+        self._runs: OrderedDict[tuple[str, str, int], ModelView] = OrderedDict(
+            ((view.name, text, view.layer), view) for view in views
+        )
         self.memory = MemoryActions(self)  # links, swap, silencing, the "by memory" order
         self.text_view = TextActions(self, self._text_pane)  # the text pane, tint by unit, "by property"
         self._story: StoryStrip | None = None  # the flow and saturation panels, mounted on first use
@@ -188,6 +207,8 @@ class RnnvizApp(App[int]):
         self.collector = QuietCollector()
         self.blas = SingleBlasThread()
         self.layout_plan: ScreenPlan | None = None  # what state.layout decided for the current size
+        self.pinned_order: SortMode | None = None  # an order set from outside (a tour step); `s` ends it
+        self._help_shows = ""  # what the installed help screen lists (rebuilt when that changes)
 
     # -- composition -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -249,7 +270,20 @@ class RnnvizApp(App[int]):
 
     @property
     def sort_mode(self) -> SortMode:
+        if self.pinned_order is not None:
+            return self.pinned_order
         return SORT_MODES[self.sort_index % len(SORT_MODES)]
+
+    def pin_order(self, mode: SortMode | None) -> None:
+        """List units in `mode`'s order until `s` is pressed (None: back to the `s` cycle)."""
+        self.pinned_order = mode
+        self._update_title()
+        self.publish_state()
+
+    def set_flow_mode(self, mode: int) -> None:
+        """Open the gradient-flow panel in a mode (0 off, 1 the models on screen, 2 rnn, lstm and gru)."""
+        if mode or self._story is not None:
+            self._story_strip().set_flow_mode(mode)
 
     @property
     def compare_mode(self) -> bool:
@@ -390,6 +424,9 @@ class RnnvizApp(App[int]):
         self.selected_unit = int(order[max(0, min(len(order) - 1, position + delta))])
 
     def action_sort(self) -> None:
+        if self.pinned_order is not None:  # leave the pinned order for the cycle, where it was
+            self.pin_order(None)
+            return
         for step in range(1, len(SORT_MODES) + 1):  # the next mode that applies to the first model
             index = (self.sort_index + step) % len(SORT_MODES)
             if SORT_MODES[index].applies(self.view):
@@ -398,6 +435,7 @@ class RnnvizApp(App[int]):
 
     def choose_sort(self, order) -> None:
         """Switch to the sort mode with this order function."""
+        self.pinned_order = None
         self.sort_index = next(k for k, mode in enumerate(SORT_MODES) if mode.order is order)
 
     def _story_strip(self) -> StoryStrip:
@@ -432,16 +470,27 @@ class RnnvizApp(App[int]):
         open_tour(self)
 
     def action_help(self) -> None:
-        rows = [(self.get_key_display(b), a.help) for a, b in zip(ACTIONS, self.BINDINGS, strict=True)]
-        rows += [(f"sort {k + 1}", f"{mode.name}: {mode.description}") for k, mode in enumerate(SORT_MODES)]
-        intro = (
-            "Rows are units (two per row: upper and lower half of ▀), columns are words; "
-            "the cursor column is marked ▕▀▀▀▏ and words after it are faded. "
-            "The colors and marks are listed after the keys."
-        )
+        """`?`: the keys. The screen is built once and kept (installed): later opens reuse its laid-out
+        table instead of composing and measuring it again, until what it lists changes (the legend,
+        or the layout's note at another terminal size)."""
         legend = self.query_one(Legend).entries
         note = self.layout_plan.note if self.layout_plan is not None else ""
-        self.open_dialog(HelpScreen(rows + HEATMAP_KEYS, intro, legend, note))
+        shows = repr((legend, note))
+        if self.is_screen_installed(HELP_SCREEN) and shows != self._help_shows:
+            self.uninstall_screen(HELP_SCREEN)
+        if not self.is_screen_installed(HELP_SCREEN):
+            rows = [(self.get_key_display(b), a.help) for a, b in zip(ACTIONS, self.BINDINGS, strict=True)]
+            rows += [
+                (f"sort {k + 1}", f"{mode.name}: {mode.description}") for k, mode in enumerate(SORT_MODES)
+            ]
+            intro = (
+                "Rows are units (two per row: upper and lower half of ▀), columns are words; "
+                "the cursor column is marked ▕▀▀▀▏ and words after it are faded. "
+                "The colors and marks are listed after the keys."
+            )
+            self.install_screen(HelpScreen(rows + HEATMAP_KEYS, intro, legend, note), HELP_SCREEN)
+            self._help_shows = shows
+        self.open_dialog(self.get_screen(HELP_SCREEN))
 
     def action_edit(self) -> None:
         def done(text: str | None) -> None:
@@ -468,7 +517,7 @@ class RnnvizApp(App[int]):
         names: list[Source] = [first]
         if self.compare_mode:
             names.append(self._partner(first))
-        self.run_models(names, self.text, cursor=self.cursor)
+        self._show_models(names)
 
     def action_compare(self) -> None:
         if self.compare_mode:
@@ -476,7 +525,41 @@ class RnnvizApp(App[int]):
             self.apply_views(self.views[:1], self.text, self.cursor)
         else:
             names: list[Source] = [self.lineup[self.model_index]]
-            self.run_models([*names, self._partner(names[0])], self.text, cursor=self.cursor)
+            self._show_models([*names, self._partner(names[0])])
+
+    def _show_models(self, sources: list[Source]) -> None:
+        """Models on the current sentence: at once from runs made before, else run in a worker."""
+        known = [self._known_run(source, self.text) for source in sources]
+        if all(view is not None for view in known):
+            self.workers.cancel_group(self, "run")  # an older run must not replace these
+            self.apply_views([view for view in known if view is not None], self.text, self.cursor)
+        else:
+            self.run_models(sources, self.text, cursor=self.cursor)
+
+    def _layer_for(self, label: str) -> int:
+        # --layer was given for the first model; the others show their top layer.
+        return self.layer if label == model_label(self.lineup[0]) else -1
+
+    def _known_run(self, source: Source, text: str) -> ModelView | None:
+        label = model_label(source)
+        key = (label, text, self._layer_for(label))
+        with self._runs_lock:
+            found = self._runs.get(key)
+            if found is not None and (label not in self._models or found.model is self._models[label]):
+                self._runs.move_to_end(key)
+                return found
+        return None
+
+    def _keep_run(self, view: ModelView, text: str) -> None:
+        """Keep a run for later; the oldest go first past KEPT_RUNS runs or KEPT_BYTES of arrays (a
+        long text's runs are big: the ones on screen are held by the panels anyway)."""
+        with self._runs_lock:
+            self._runs[(view.name, text, view.layer)] = view
+            self._runs.move_to_end((view.name, text, view.layer))
+            while len(self._runs) > 1 and (
+                len(self._runs) > KEPT_RUNS or sum(run_bytes(v) for v in self._runs.values()) > KEPT_BYTES
+            ):
+                self._runs.popitem(last=False)
 
     def _partner(self, first: Source) -> Source:
         partner = self.compare_with if self.compare_with is not None else partner_for(first)
@@ -535,10 +618,12 @@ class RnnvizApp(App[int]):
         try:
             views = []
             for source in sources:
-                label, model = self._model(source)
-                # --layer was given for the first model; the others show their top layer.
-                layer = self.layer if label == model_label(self.lineup[0]) else -1
-                views.append(ModelView.run(label, model, text, layer=layer))
+                known = self._known_run(source, text)
+                if known is None:
+                    label, model = self._model(source)
+                    known = ModelView.run(label, model, text, layer=self._layer_for(label))
+                    self._keep_run(known, text)
+                views.append(known)
         except (RnnvizError, OSError) as err:
             message = first_line(err)
             self.call_from_thread(self.notify, message, severity="error", timeout=6)

@@ -21,13 +21,16 @@ from textual.timer import Timer
 from rnnviz.analysis.links import DEFAULT_METHOD, method_spec, methods_for
 from rnnviz.core.model import Model
 from rnnviz.errors import RnnvizError, first_line
+from rnnviz.numbers import percent
 from rnnviz.tui.host import MemoryHost
 from rnnviz.tui.latest import Latest, cancelled, report
 from rnnviz.tui.screens.swap import Swap, SwapDialog, SwapScreen, make_swap, swap_problem
+from rnnviz.tui.state.causalsort import EFFECTS, EffectJob, by_effect, effect_job
 from rnnviz.tui.state.linkcache import LINK_BUDGET, LinkCache, LinkJob, Row, link_window
 from rnnviz.tui.state.memorysort import by_memory, cached_ranking, compute_ranking
 from rnnviz.tui.state.modelview import ModelView
 from rnnviz.tui.widgets.ablation import Ablation, silence
+from rnnviz.tui.widgets.textutil import visible
 
 INSTANT_ROW = 2.5e7  # multiply-adds of a row cheap enough to run on the keypress; costlier go to a worker
 LINKS_REST = 0.15  # seconds the cursor must rest before a costly row starts
@@ -69,11 +72,15 @@ class MemoryActions:
         self.ranker: Latest[list[tuple[Model, int]], Ranked] = Latest(
             host, self._rank, self._ranking_ready, group="ranking", description="rank units by memory"
         )
+        self.effects: Latest[tuple[EffectJob, ...], str | None] = Latest(
+            host, self._measure_effects, self._effects_ready, group="effects", description="unit effects"
+        )
+        self._effects_asked: tuple = ()
 
     @property
     def waiting(self) -> bool:
         """Work asked for and not on screen yet: a row waiting for the cursor to rest, or a worker."""
-        latests = (self.links, self.swapper, self.silencer, self.ranker)
+        latests = (self.links, self.swapper, self.silencer, self.ranker, self.effects)
         return self._rest is not None or any(latest.busy for latest in latests)
 
     def state_changed(self) -> None:
@@ -85,6 +92,7 @@ class MemoryActions:
         self._request_links()
         self._show_ablation()
         self._request_ranking()
+        self._request_effects()
 
     def _new_views(self) -> None:
         # Silenced units belonged to the old run; the method may not exist for the new model.
@@ -317,6 +325,73 @@ class MemoryActions:
                     f"by memory: {result}; units stay in index order", severity="warning", timeout=6
                 )
         self.host.publish_state()  # the new order, where it applies
+
+    # -- unit effects: the causal order, and each unit's effect in the inspector ---------------------
+    def _effects_wanted(self) -> bool:
+        """Effects are measured while units are ranked by memory (to set the probe against them) or by
+        effect; other orders do not pay for them."""
+        return self.host.sort_mode.order in (by_memory, by_effect)
+
+    def _request_effects(self) -> None:
+        host = self.host
+        if not self._effects_wanted():
+            self._effects_asked = ()
+            if self.effects.busy:
+                self.effects.cancel()
+            self._show_effects()
+            return
+        jobs = tuple(effect_job(panel.view, host.cursor) for panel in host.panels)
+        missing = tuple(job for job in jobs if EFFECTS.get(job) is None)
+        key = tuple(job.key for job in missing)
+        if missing and key != self._effects_asked:
+            self._effects_asked = key
+            self.effects.request(missing)
+        elif not missing:
+            self._effects_asked = ()
+        self._show_effects()
+
+    @staticmethod
+    def _measure_effects(jobs: tuple[EffectJob, ...]) -> str | None:
+        """(worker thread) every unit's effect for each job, into the cache; a problem as one line."""
+        for job in jobs:
+            if cancelled():
+                return None
+            try:
+                EFFECTS.compute(job, stop=cancelled)
+            except RnnvizError as err:
+                return first_line(err)
+        return None
+
+    def _effects_ready(self, jobs: tuple[EffectJob, ...], problem: str | None) -> None:
+        self._effects_asked = ()
+        if problem is not None:
+            self.host.notify(f"unit effects: {problem}", severity="warning", timeout=6)
+        if self.host.sort_mode.order is by_effect:
+            self.host.publish_state()  # the new order
+        else:
+            self._show_effects()
+
+    def _show_effects(self) -> None:
+        """The selected unit's measured effect under its gates, in every panel."""
+        host = self.host
+        wanted = self._effects_wanted()
+        for panel in host.panels:
+            lines: tuple[str, ...] = ()
+            if wanted:
+                job = effect_job(panel.view, host.cursor)
+                effects = EFFECTS.get(job)
+                unit = min(host.selected_unit, panel.view.units - 1)
+                start = visible(panel.view.tokens[job.start])
+                if effects is None:
+                    lines = ("effect of silencing: computing…",)
+                else:
+                    lines = (
+                        f"silenced from “{start}” on,",
+                        f"it moves this prediction {percent(float(effects[unit]))}",
+                    )
+                if host.sort_mode.order is by_memory:
+                    lines += ("order: a probe's ranking, not its effect",)
+            panel.inspector.set_note(lines)
 
 
 def _keys(jobs: tuple[LinkJob, ...]) -> tuple[tuple[int, str, int], ...]:

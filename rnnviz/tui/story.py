@@ -64,6 +64,14 @@ class StoryStrip(Horizontal):
         self.styles.max_height = max(rows, 1)
         self.relayout()
 
+    def set_flow_mode(self, mode: int) -> None:
+        """The flow panel in a given mode (0 off, 1 the models on screen, 2 rnn, lstm and gru)."""
+        self.call_after_refresh(self._set_flow_mode, mode)
+
+    def _set_flow_mode(self, mode: int) -> None:
+        self.flow.set_mode(mode, self.state)
+        self.relayout()
+
     def relayout(self) -> None:
         """Show the strip while a panel is on and it has room; beside the flow plot, the scatters keep
         their width."""

@@ -30,6 +30,7 @@ from rnnviz.analysis.counterfactual import (
 )
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
+from rnnviz.numbers import percent
 from rnnviz.render.colors import state_scale
 from rnnviz.render.glyphs import SPARKS
 from rnnviz.tui.screens.dialog import Dialog
@@ -175,7 +176,9 @@ class SwapPredictions(TextLines):
         after = visible(swap.swapped.tokens[self.step])
         word = before if before == after else f"{before}/{after}"
         head = Text(f"next word after “{word}”", looks["swap--note"])
-        head.append(f"   {float(swap.moved(self.step)[0]):.0%} of the prediction moved", looks["swap--note"])
+        head.append(
+            f"   {percent(float(swap.moved(self.step)[0]))} of the prediction moved", looks["swap--note"]
+        )
         bar_cells = max(1, min(BAR_CELLS, (width - 26) // 2))
         header = Text(fit("", 12) + " " + fit("original", bar_cells + 7) + " swapped", looks["swap--note"])
         lines = [head, header]

@@ -9,7 +9,8 @@ FlowPanel), so what the tour shows is what the viewer shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,22 +31,64 @@ from rnnviz.errors import RnnvizError, first_line
 from rnnviz.tui.screens.dialog import Dialog
 from rnnviz.tui.state.layout import plan_tour
 from rnnviz.tui.state.modelview import ModelView
+from rnnviz.tui.state.sorting import SortMode
 from rnnviz.tui.state.tour_steps import TOTAL, TourStep, build_steps
 from rnnviz.tui.widgets.flow_panel import FlowPanel
 from rnnviz.tui.widgets.panel import ModelPanel
 from rnnviz.tui.widgets.scrollsync import ScrollSync
 from rnnviz.tui.widgets.textutil import visible
 
-_finished: list[TourStep] = []  # the measured tour, kept for the next time it opens in this process
+
+class _Measuring:
+    """The tour's steps as measured so far in this process, and the measurement that goes on.
+
+    A tour closed before every step is measured (escape a second after `t`) must not throw the work
+    away: the next open carries on from the step it reached instead of measuring from the start. One
+    generator of steps, taken from by one worker at a time (the lock).
+    """
+
+    def __init__(self) -> None:
+        self.steps: list[TourStep] = []
+        self._source: Iterator[TourStep] | None = None
+        self._lock = threading.Lock()
+
+    def next_step(self) -> TourStep | None:
+        """(worker thread) The next step, measured now; None when all are measured."""
+        with self._lock:
+            if len(self.steps) >= TOTAL:
+                return None
+            if self._source is None:
+                self._source = build_steps()
+            step = next(self._source, None)
+            if step is not None:
+                self.steps.append(step)
+            return step
+
+
+_measuring = _Measuring()
 
 
 @dataclass(frozen=True)
 class Explore:
-    """What the viewer should show when the user leaves the tour with enter."""
+    """What the viewer should show when the user leaves the tour with enter: the step's model,
+    sentence and cursor, and what the step set up — its unit order, selected unit and flow panel."""
 
     model: str
     text: str
     cursor: int
+    selected: int = 0
+    order: tuple[int, ...] | None = None  # None: the viewer's own order
+    order_name: str = ""
+    flow_mode: int = 0  # as the viewer's `g`: 0 off, 1 the models on screen, 2 rnn, lstm and gru
+
+    @classmethod
+    def of(cls, step: TourStep) -> Explore:
+        view = step.views[-1]
+        order = None if step.order is None else tuple(int(u) for u in step.order)
+        others = {curve.cell for curve in step.flow} - {view.model.cell}
+        flow_mode = 0 if not step.flow else 2 if others else 1
+        name = f"tour step {step.number}"
+        return cls(view.model.cell, " ".join(view.tokens), step.cursor, step.selected, order, name, flow_mode)
 
 
 class TourSentence(Widget):
@@ -128,7 +171,7 @@ class TourScreen(Dialog[Explore | None]):
 
     def __init__(self, leave_note: str = "leave the tour"):
         super().__init__()
-        self.steps: list[TourStep] = list(_finished)
+        self.steps: list[TourStep] = list(_measuring.steps)
         self.index = 0
         self.leave_note = leave_note
         self.words_sync = ScrollSync("x")
@@ -151,6 +194,19 @@ class TourScreen(Dialog[Explore | None]):
         self.show_step()
         if len(self.steps) < TOTAL:
             self.measure()
+        self._shown_once = True
+
+    def on_screen_resume(self) -> None:
+        """Shown again (the tour is built once per app and kept): at the step it was left on, with the
+        steps measured meanwhile; the measurement carries on if it had not finished."""
+        if not getattr(self, "_shown_once", False):
+            return  # the first open: on_mount does it
+        for step in _measuring.steps[len(self.steps) :]:
+            self.steps.append(step)
+        self.show_step()
+        measuring = any(w.node is self and w.group == "tour" and not w.is_finished for w in self.workers)
+        if len(self.steps) < TOTAL and not measuring:
+            self.measure()
 
     @property
     def current(self) -> TourStep | None:
@@ -161,15 +217,14 @@ class TourScreen(Dialog[Explore | None]):
     def measure(self) -> None:
         """Measure the steps on the bundled models, handing each over as soon as it is done."""
         worker = get_current_worker()
-        measured: list[TourStep] = []
         try:
-            for step in build_steps():
-                measured.append(step)
-                if worker.is_cancelled:
+            for step in list(_measuring.steps[len(self.steps) :]):  # measured while this tour opened
+                self.app.call_from_thread(self._arrived, step)
+            while not worker.is_cancelled:
+                step = _measuring.next_step()
+                if step is None:
                     return
                 self.app.call_from_thread(self._arrived, step)
-            if not _finished:
-                _finished.extend(measured)
         except (RnnvizError, OSError) as err:  # e.g. bundled models missing from a broken install
             message = first_line(err)
             self.app.call_from_thread(self.notify, f"the tour cannot measure: {message}", severity="error")
@@ -199,6 +254,9 @@ class TourScreen(Dialog[Explore | None]):
         title.update(f"rnnviz tour · {step.number} of {TOTAL} · {step.title}   {marks}")
         self.query_one("#tour-prose", Static).update(Text(step.text))
         facts = Text("\n" + "\n".join(f"• {fact}" for fact in step.facts))  # a blank line after the prose
+        # How to read the views, on screen only (the text-only tour has none): on the text box's
+        # border, so it takes no line from the facts.
+        self.query_one("#tour-text").border_subtitle = step.view_note
         self.query_one("#tour-facts", Static).update(facts)
         self.sentence.show(step.tokens, step.cursor, step.tint, step.tint_label)
         self._show_panels(step)
@@ -270,8 +328,7 @@ class TourScreen(Dialog[Explore | None]):
         step = self.current
         if step is None:
             return
-        view = step.views[-1]
-        self.close(Explore(model=view.model.cell, text=" ".join(view.tokens), cursor=step.cursor))
+        self.close(Explore.of(step))
 
     def action_leave(self) -> None:
         self.close(None)
@@ -280,14 +337,40 @@ class TourScreen(Dialog[Explore | None]):
         message.stop()  # a click in the tour must not move the viewer's cursor underneath
 
 
-async def _land(app: App, worker: Worker, cursor: int) -> None:
-    """Move the viewer's cursor to the explored word once the new sentence is on screen. (As a cursor
-    move, after the new sentence's width is laid out, so the heatmaps scroll to it.)"""
+async def _land(app: App, worker: Worker, explore: Explore) -> None:
+    """Once the new sentence is on screen, set up what the step showed: its unit order, selected unit
+    and flow panel, then move the cursor to the explored word (as a cursor move, after the new
+    sentence's width is laid out, so the heatmaps scroll to it)."""
     try:
         await worker.wait()
     except (WorkerCancelled, WorkerFailed):  # a newer run replaced it, or the run failed (and said so)
         return
-    app.call_after_refresh(setattr, app, "cursor", cursor)
+
+    def arrive() -> None:
+        pin = getattr(app, "pin_order", None)
+        if pin is not None:
+            order = explore.order
+            pin(None if order is None else pinned_mode(explore.order_name, order))
+        if hasattr(app, "selected_unit"):
+            app.selected_unit = explore.selected
+        flow = getattr(app, "set_flow_mode", None)
+        if flow is not None:
+            flow(explore.flow_mode)
+        app.cursor = explore.cursor
+
+    app.call_after_refresh(arrive)
+
+
+def pinned_mode(name: str, order: tuple[int, ...]) -> SortMode:
+    """A unit order fixed by a tour step, as a sort mode of the viewer (units the model lacks last)."""
+    fixed = np.asarray(order, dtype=np.int64)
+
+    def ordered(view: ModelView, cursor: int) -> np.ndarray:
+        if len(fixed) == view.units:
+            return fixed
+        return np.arange(view.units)
+
+    return SortMode(f"as in {name} (s: back to the usual orders)", "the order the tour step set up", ordered)
 
 
 def open_tour(app: App, quit_on_leave: bool = False) -> None:
@@ -298,11 +381,15 @@ def open_tour(app: App, quit_on_leave: bool = False) -> None:
         run: Callable | None = getattr(app, "run_models", None)
         if result is not None and run is not None:
             worker: Worker = run([result.model], result.text, cursor=0)
-            app.run_worker(_land(app, worker, result.cursor), group="tour-explore", exclusive=True)
+            app.run_worker(_land(app, worker, result), group="tour-explore", exclusive=True)
         elif quit_on_leave:
             app.exit(0)
 
-    screen = TourScreen("quit" if quit_on_leave else "back to the viewer")
+    note = "quit" if quit_on_leave else "back to the viewer"
+    name = f"tour: {note}"  # built on the first open and kept: its panels are not composed again
+    if not app.is_screen_installed(name):
+        app.install_screen(TourScreen(note), name)
+    screen = app.get_screen(name)
     opener = getattr(app, "open_dialog", None)
     if opener is not None:
         opener(screen, done)

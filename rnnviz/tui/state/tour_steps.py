@@ -22,10 +22,11 @@ from rnnviz.analysis.counterfactual import counterfactual, state_difference
 from rnnviz.analysis.flow import FlowCurve, flow_curve
 from rnnviz.analysis.links import link_rows, top_links
 from rnnviz.analysis.saturation import HIGH, corpus_saturation
-from rnnviz.analysis.span import linked, span
+from rnnviz.analysis.span import CHANCE, DEFAULT_BUCKETS, linked, span
 from rnnviz.core.cells import GATE_NAMES, SIGMOID_GATES
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
+from rnnviz.numbers import magnitude, percent, ratio
 from rnnviz.training.corpus import (
     DEMO_SENTENCE,
     HELD_OUT_SEED,
@@ -40,8 +41,10 @@ from rnnviz.tui.state.modelview import ModelView
 TOUR_SEED = HELD_OUT_SEED + 7  # held out from training, like `rnnviz span`'s sentences
 LONG_DISTANCE = (22, 30)  # words between the animal and "it" in the long sentence
 CANDIDATES = 40  # long sentences measured to choose one
-SPAN_SENTENCES = 100  # per distance bucket, for the RNN's link accuracy near and far
-NEAR = (0, 9)
+SPAN_SENTENCES = 200  # per distance bucket, as `rnnviz span`, for the RNN's link accuracy near and far
+SPAN_BUCKETS = DEFAULT_BUCKETS[:6]  # as `rnnviz span` (same seed): 0–9, 10–19, …, 50–59 words
+NEAR = SPAN_BUCKETS[0]
+LEVEL = 0.1  # far accuracies within this of each other: the RNN does not forget with distance
 CORPUS_SENTENCES = 200  # for the LSTM's forget-gate saturation
 MOVED = 0.1  # a unit "moved" when a word changed it by more than this
 TOTAL = 6
@@ -68,7 +71,7 @@ class TourStep:
     number: int  # 1-based
     key: str
     title: str
-    text: str  # one or two sentences
+    text: str  # one or two sentences, true without the pictures (`rnnviz tour` as text prints it)
     facts: list[str]  # measured numbers, one line each
     views: list[ModelView]  # one panel each (two: the swap)
     cursor: int
@@ -79,6 +82,7 @@ class TourStep:
     show_cell: bool = True
     flow: list[FlowCurve] = field(default_factory=list)
     numbers: dict[str, float] = field(default_factory=dict)  # the raw measurements, by name
+    view_note: str = ""  # how to read the views on screen (the viewer's tour only)
 
     @property
     def tokens(self) -> list[str]:
@@ -89,7 +93,7 @@ class TourStep:
         return self.views[0].model.cell
 
     def as_text(self) -> str:
-        """The step as plain text (for `rnnviz tour` without a terminal)."""
+        """The step as plain text (for `rnnviz tour` without a terminal): no view notes, no pictures."""
         lines = [f"{self.number}/{TOTAL}  {self.title}", "", self.text, ""]
         lines += [f"  • {fact}" for fact in self.facts]
         lines += ["", f"  sentence ({self.model_name}, cursor on word {self.cursor + 1}):"]
@@ -99,15 +103,6 @@ class TourStep:
 
 
 # -- formatting: live numbers only ----------------------------------------------------------------
-def percent(p: float) -> str:
-    """A share as a percentage: 85%, 0.04%, and tiny shares in powers of ten rather than a false 0%."""
-    if p >= 0.01 or p == 0:
-        return f"{p:.0%}"
-    if p >= 0.0001:
-        return f"{p * 100:.2f}%"
-    return f"{p * 100:.0e}%"
-
-
 def flow_trend(curve: FlowCurve) -> str:
     """How the flow changes per word back, in words: 'shrinks 2.5× a word back (−0.39 decades/word)'."""
     slope = curve.decades_per_word()
@@ -119,6 +114,16 @@ def flow_trend(curve: FlowCurve) -> str:
 
 def quoted(word: str) -> str:
     return f"“{word}”"
+
+
+def swap_left(share: float) -> str:
+    """What is left of a swap later on, from ‖Δ later‖ / ‖Δ at the swap‖, in words: "the difference
+    is 4× larger than at the swap" (never "397%")."""
+    if share == 0:
+        return "the two states are identical again: no trace of the swap"
+    compared = ratio(share, 1.0)
+    link = "as" if compared == "about the same" else "than"
+    return f"the states' difference is {compared} {link} at the swap"
 
 
 # -- measurements shared by steps -----------------------------------------------------------------
@@ -192,13 +197,13 @@ def step_memory(models: Models) -> TourStep:
         title="The hidden state is the network's memory",
         text=(
             f"A recurrent network reads one word at a time and keeps what it has read in its hidden "
-            f"state: {units} numbers (the rows below), updated at every word (a column each). "
-            "Nothing else carries the sentence forward."
+            f"state: {units} numbers, updated at every word. Nothing else carries the sentence forward."
         ),
         facts=[
             f"reading {word} moved {moved} of the {units} numbers by more than {MOVED:g}",
-            f"unit {unit} moved most: {before:+.2f} → {after:+.2f} (selected; its whole story on the right)",
+            f"unit {unit} moved most: {before:+.2f} → {after:+.2f}",
         ],
+        view_note=f"rows below: units (two per screen row), columns: words; the inspector shows unit {unit}",
         views=[ModelView("lstm", model, trace)],
         cursor=t,
         selected=unit,
@@ -224,9 +229,10 @@ def step_link(models: Models) -> TourStep:
         title=f"{quoted('it')} remembers {quoted(subject)}",
         text=(
             f"After the second {quoted('it')} the network must say what {quoted('it')} does, and that "
-            f"depends on a word {back} words back. Hiding each earlier word in turn (occlusion) shows "
-            "which ones the prediction rests on: they are lit in the sentence."
+            f"depends on a word {back} words back. Hiding each earlier word in turn (occlusion) and "
+            "measuring how much the prediction changes shows which words it rests on."
         ),
+        view_note="the sentence lights the words the prediction rests on, the strongest brightest",
         facts=[
             f"next word after {quoted('it')}: {quoted(first)} {percent(p1)}, {quoted(second)} {percent(p2)}"
             f" · all of the {subject}'s sounds: {percent(share)}",
@@ -271,15 +277,14 @@ def step_swap(models: Models) -> TourStep:
         title=f"Swap {quoted(subject)} for {quoted(new)}: the prediction follows",
         text=(
             f"Change one word and run the sentence again: if the state really carries {quoted(subject)}, "
-            f"the guess after {quoted('it')} must change with it. Above the {subject} sentence, below the "
-            f"{new} one; the tint shows how much of the swap is still in the state at each word."
+            f"the guess after {quoted('it')} must change with it."
         ),
+        view_note=f"above: the {subject} sentence, below: the {new} one; the most changed units first",
         facts=[
             f"after {quoted('it')}: the {subject}'s sounds {percent(before_old)} → {percent(after_old)}, "
             f"the {new}'s {percent(before_new)} → {percent(after_new)} (now {quoted(top)} {percent(p_top)})"
             + ("" if follows else " — here the prediction does not follow"),
-            f"{it - position} words on, the states still differ by {percent(kept)} of their difference "
-            "at the swap (rows: most changed first)",
+            f"{it - position} words on, {swap_left(kept)}",
         ],
         views=[ModelView(f"lstm · {subject}", model, original), ModelView(f"lstm · {new}", model, swapped)],
         cursor=it,
@@ -351,8 +356,21 @@ def _flow_line(curve: FlowCurve, back: int, subject: str) -> str:
     path = " along the cell state" if curve.of == "cell" else ""
     return (
         f"the {curve.cell.upper()}'s gradient flow{path} {flow_trend(curve)}: "
-        f"‖∂{state}(it)/∂{state}({subject})‖ = {curve.at(back):.1e}"
+        f"‖∂{state}(it)/∂{state}({subject})‖ is {magnitude(curve.at(back))}"
     )
+
+
+def span_verdict(near: float, far: list[float]) -> str:
+    """What the RNN's accuracy by distance says, in words that follow the measurement."""
+    low, high = min(far), max(far)
+    if high - low <= LEVEL and high < near:
+        return (
+            "it does not forget more with distance — it never learned to carry the animal past the "
+            "nearest words, because the gradient that would teach it vanishes on the way back"
+        )
+    if far[-1] < far[0] - LEVEL:
+        return "its accuracy keeps falling as the animal moves further back"
+    return "its accuracy does not depend on the distance in any simple way"
 
 
 def step_rnn(models: Models, sentence: Sentence) -> TourStep:
@@ -361,40 +379,49 @@ def step_rnn(models: Models, sentence: Sentence) -> TourStep:
     share = run.subject_share()
     kept = run.persistence()
     (top, p_top), *_ = run.trace.top_next(run.it, 1)
-    far = (sentence.distance // 10 * 10, sentence.distance // 10 * 10 + 9)
-    accuracy = span(models.rnn, n_per_bucket=SPAN_SENTENCES, buckets=[NEAR, far]).accuracy
+    accuracy = span(models.rnn, n_per_bucket=SPAN_SENTENCES, buckets=SPAN_BUCKETS).accuracy
+    near, far = accuracy[0], accuracy[1:]
+    far_from, far_to = SPAN_BUCKETS[1][0], SPAN_BUCKETS[-1][1]
+    mine = next(k for k, (lo, hi) in enumerate(SPAN_BUCKETS) if lo <= sentence.distance <= hi)
     right = bool(linked(models.rnn, [sentence])[0])
     flow = run.flow[0]
     return TourStep(
         number=4,
         key="rnn",
-        title="A long sentence: the plain RNN forgets",
+        title="A long sentence: the plain RNN does not carry the animal",
         text=(
-            f"Now {quoted(subject)} has to cross {sentence.distance} words to reach {quoted('it')}. "
-            "The plain RNN rewrites its whole state at every word, so the animal fades away — and so does "
-            "the gradient that training would need to learn to keep it."
+            f"Now {quoted(subject)} has to cross {sentence.distance} words to reach {quoted('it')}. The "
+            "plain RNN rewrites its whole state at every word. Over "
+            f"{SPAN_SENTENCES} sentences per distance it names the right animal {percent(near)} of the "
+            f"time when the animal is {NEAR[0]}–{NEAR[1]} words back, and {percent(min(far))}–"
+            f"{percent(max(far))} at every distance from {far_from} to {far_to} words (chance: "
+            f"one in {round(1 / CHANCE)}): {span_verdict(near, far)}."
         ),
         facts=[
             f"after {quoted('it')}: {quoted(top)} {percent(p_top)}; the {subject}'s sounds {percent(share)}"
             + (" (wrong animal)" if not right else " (still right here)"),
-            f"swap {subject} → {new}: at {quoted('it')} the states differ by {percent(kept)} of their "
-            "difference at the swap",
+            f"swap {subject} → {new}: at {quoted('it')} {swap_left(kept)}",
             _flow_line(flow, back, subject),
-            f"over {SPAN_SENTENCES} sentences each: the RNN names the right animal {percent(accuracy[0])} "
-            f"of the time {NEAR[0]}–{NEAR[1]} words away, {percent(accuracy[1])} at {far[0]}–{far[1]}",
+            "right animal by distance: "
+            + ", ".join(
+                f"{lo}–{hi} words {percent(a)}" for (lo, hi), a in zip(SPAN_BUCKETS, accuracy, strict=True)
+            ),
         ],
         views=[ModelView("rnn", run.model, run.trace)],
         cursor=run.it,
         tint=run.tint(),
         tint_label=f"how much of the {subject} → {new} swap the state still holds at each word",
         flow=run.flow,
+        view_note="below the heatmap: the gradient flow at the cursor, by distance back (log scale)",
         numbers={
             "subject_share": share,
             "persistence": kept,
             "decades_per_word": flow.decades_per_word(),
             "flow_at_subject": flow.at(back),
-            "near_accuracy": accuracy[0],
-            "far_accuracy": accuracy[1],
+            "near_accuracy": near,
+            "far_accuracy": accuracy[mine],
+            "far_lowest": min(far),
+            "far_highest": max(far),
             "right": float(right),
         },
     )
@@ -423,10 +450,10 @@ def step_lstm(models: Models, sentence: Sentence, rnn_flow: FlowCurve) -> TourSt
         ),
         facts=[
             f"after {quoted('it')}: the {subject}'s sounds {percent(share)}",
-            f"unit {unit} (top row): forget gate {forget.mean():.3f} on average to {quoted('it')}, keeps "
+            f"unit {unit}: forget gate {forget.mean():.3f} on average to {quoted('it')}, keeps "
             f"{percent(float(kept[unit]))} of c; swap {subject} → {new} moves c {at_swap:.2f} → {at_it:.2f}",
-            f"gradient flow along c {flow_trend(cell_flow)}: ‖∂c(it)/∂c({subject})‖ = "
-            f"{cell_flow.at(back):.1e}; along h {hidden_flow.decades_per_word():+.2f}, "
+            f"gradient flow along c {flow_trend(cell_flow)}: ‖∂c(it)/∂c({subject})‖ is "
+            f"{magnitude(cell_flow.at(back))}; along h {hidden_flow.decades_per_word():+.2f}, "
             f"rnn {rnn_flow.decades_per_word():+.2f}",
             f"{open_units} of {len(kept)} forget-gate units are open (> {HIGH:g}) most of the time over "
             f"{CORPUS_SENTENCES} corpus sentences",
@@ -435,6 +462,7 @@ def step_lstm(models: Models, sentence: Sentence, rnn_flow: FlowCurve) -> TourSt
         cursor=run.it,
         tint=run.tint("cell"),
         tint_label=f"how much of the {subject} → {new} swap the cell state still holds at each word",
+        view_note=f"units that keep the animal best first, unit {unit} selected; below: the flow curves",
         order=order,
         selected=unit,
         flow=[rnn_flow, *run.flow],
@@ -474,16 +502,16 @@ def step_gru(models: Models, sentence: Sentence, earlier: list[FlowCurve]) -> To
         ),
         facts=[
             f"after {quoted('it')}: the {subject}'s sounds {percent(share)}",
-            f"unit {unit} (top row): update gate {update.mean():.3f} on average up to {quoted('it')}, "
+            f"unit {unit}: update gate {update.mean():.3f} on average up to {quoted('it')}, "
             f"{percent(float(kept[unit]))} of its value kept in all",
-            f"swap {subject} → {new}: at {quoted('it')} the states differ by {percent(persistence)} of their "
-            "difference at the swap",
-            _flow_line(flow, back, subject) + "; below: all three",
+            f"swap {subject} → {new}: at {quoted('it')} {swap_left(persistence)}",
+            _flow_line(flow, back, subject),
         ],
         views=[ModelView("gru", run.model, run.trace)],
         cursor=run.it,
         tint=run.tint(),
         tint_label=f"how much of the {subject} → {new} swap the state still holds at each word",
+        view_note=f"units that keep the animal best first, unit {unit} selected; below: all three flows",
         order=order,
         selected=unit,
         flow=[*earlier, flow],

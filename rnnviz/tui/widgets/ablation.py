@@ -15,6 +15,7 @@ from textual.content import Content
 
 from rnnviz.analysis.counterfactual import ablate, compare_predictions
 from rnnviz.core.trace import Trace
+from rnnviz.numbers import percent
 from rnnviz.tui.state.modelview import ModelView
 from rnnviz.tui.widgets.textlines import TextLines
 from rnnviz.tui.widgets.textutil import fit, visible
@@ -131,6 +132,6 @@ class AblationPanel(TextLines):
                     line.append("▼", looks["ablation--down"])
                 lines.append(line)
             moved = total_variation(ablation.view.trace.probs[self.step], ablation.silenced.probs[self.step])
-            lines.append(Text(f"{moved:.1%} of the prediction moved", note))
+            lines.append(Text(f"{percent(moved)} of the prediction moved", note))
         # A fixed height: the panels below stay put as the cursor moves.
         return (lines + [Text("")] * (SHOWN + 2))[: SHOWN + 2]

@@ -68,6 +68,7 @@ class FlowPanel(Widget):
         self._draw(FlowPlot(self.curves, height=height, title=False))
 
     def show_note(self, note: str) -> None:
+        self.curves = []
         self.border_title = Content("gradient flow")
         self._draw(Text(note, style="dim"))
 
@@ -121,11 +122,13 @@ class FlowWatcher(FlowPanel):
 
     def cycle(self, state: ViewState) -> None:
         """Next mode: off → models on screen → rnn, lstm and gru → off."""
-        self.mode = (self.mode + 1) % len(FLOW_MODES)
+        self.set_mode((self.mode + 1) % len(FLOW_MODES), state)
+
+    def set_mode(self, mode: int, state: ViewState) -> None:
+        """Show the flow in a mode of FLOW_MODES (0: off) for a view state."""
+        self.mode = mode % len(FLOW_MODES)
         self.display = self.mode != 0
         if self.mode:
-            if not self.curves:
-                self.show_note("computing…")
             self.follow(state)
         else:
             self.latest.cancel()
@@ -157,6 +160,12 @@ class FlowWatcher(FlowPanel):
             return
         if key == self._asked_key:
             return
+        if self.shown_key is None or self.shown_key[:1] + self.shown_key[2:] != key[:1] + key[2:]:
+            # The curves on screen belong to another sentence, model or mode: never show them as
+            # this one's while the new ones are computed. (Another cursor word of the same sentence
+            # may stay: the title names the word they are for.)
+            self.shown_key = None
+            self.show_note("computing…")
         self._asked_key = key
         self.latest.request(FlowRequest(self.sources(), state.text, state.cursor, key))
 

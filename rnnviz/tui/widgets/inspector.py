@@ -43,6 +43,7 @@ class UnitInspector(TextLines):
         self.view: ModelView | None = None
         self.step = 0
         self.unit = 0
+        self.note: tuple[str, ...] = ()  # lines under the gates: the unit's measured effect
 
     def show(self, view: ModelView, step: int, unit: int) -> None:
         self.view = view
@@ -51,6 +52,12 @@ class UnitInspector(TextLines):
         unknown = " · “" + visible(view.tokens[step]) + "” is <unk>" if step in view.unknown else ""
         self.border_title = Content(f"unit {self.unit}{unknown}")
         self.changed()
+
+    def set_note(self, lines: tuple[str, ...]) -> None:
+        """Lines shown under the gates (the effect of silencing the unit); () for none."""
+        if lines != self.note:
+            self.note = lines
+            self.changed()
 
     def build(self, width: int) -> list[Text]:
         view = self.view
@@ -89,4 +96,5 @@ class UnitInspector(TextLines):
             line = Text(f"{fit(GATE_LABELS.get(name, name), 3)} {value:+.2f} ", label)
             line.append(bar(fraction, bar_cells), Style(color=color))
             lines.append(line)
+        lines += [Text(note, label) for note in self.note]
         return lines
