@@ -46,7 +46,21 @@ def command(args: argparse.Namespace) -> int:
         layer=args.layer,
     )
     app.run()
-    return app.return_code if app.return_code is not None else 0
+    code = app.return_code if app.return_code is not None else 0
+    leave_without_waiting(code)
+    return code
+
+
+def leave_without_waiting(code: int) -> None:
+    """End the process now if a worker is still computing: `q` returns the prompt at once, and an
+    abandoned thread inside NumPy never meets the interpreter's shutdown (which can crash it)."""
+    import os
+    import threading
+
+    if any(t.is_alive() and t is not threading.main_thread() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def default_text(args: argparse.Namespace) -> str:
