@@ -10,9 +10,9 @@ pytest.importorskip("textual")
 
 from rich.color import Color as RichColor  # noqa: E402
 from synthetic_cells import QUOTE_UNIT, synthetic_model, synthetic_source  # noqa: E402
-from tui_driver import drive, press  # noqa: E402
+from tui_driver import drive, press, settle  # noqa: E402
 
-from rnnviz import Model  # noqa: E402
+from rnnviz import DEMO_SENTENCE, Model  # noqa: E402
 from rnnviz.bench.models import random_model  # noqa: E402
 from rnnviz.render.colors import DIVERGING, diverging_index  # noqa: E402
 from rnnviz.tui.app import make_app  # noqa: E402
@@ -250,3 +250,21 @@ def test_a_20000_character_text_opens_and_steps():
         assert pane.tinted
 
     drive(make_app(char_model(text, hidden=32), text), scenario)
+
+
+def test_line_moves_after_a_longer_sentence_was_typed_while_the_pane_was_hidden():
+    """The key storm's case: the pane kept the old sentence while hidden, and ctrl+down on a longer
+    new one moved past the end of the old layout."""
+    long_text = " ".join([DEMO_SENTENCE] * 3)
+
+    async def scenario(pilot):
+        app = pilot.app
+        await press(pilot, "v", "v")  # the pane shown once (its layout built), then hidden
+        app.run_models(["lstm"], long_text, cursor=0)
+        await settle(pilot)
+        await press(pilot, "end", "ctrl+up", "ctrl+down")
+        layout = app.text_view.pane.layout
+        assert layout.tokens == tuple(app.tokens)  # the pane holds the new sentence
+        assert layout.line_of(app.cursor) == layout.lines - 1  # back on the last line, not past it
+
+    drive(make_app("lstm"), scenario)

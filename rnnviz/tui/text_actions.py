@@ -24,6 +24,7 @@ from rnnviz.tui.state.propertysort import (
     published,
     rank_units,
 )
+from rnnviz.tui.state.textlayout import TextLayout
 from rnnviz.tui.widgets.textpane import TextPane
 
 TINTS = ("hidden", "cell")  # what `u` cycles through (then off); "cell" only for an LSTM
@@ -73,10 +74,18 @@ class TextActions:
 
     # -- moves ---------------------------------------------------------------------------------
     def word_from(self, cursor: int, delta: int) -> int:
-        return self.pane.layout.move_word(cursor, delta)
+        return self._layout_of_current_text(cursor).move_word(cursor, delta)
 
     def line_from(self, cursor: int, delta: int) -> int:
-        return self.pane.layout.move_line(cursor, delta)
+        return self._layout_of_current_text(cursor).move_line(cursor, delta)
+
+    def _layout_of_current_text(self, cursor: int) -> TextLayout:
+        """The pane's layout, for the text the viewer shows now: a hidden pane keeps the text it was
+        last given, so a new sentence is handed to it first (the storm found a move past its end)."""
+        tokens = self.host.tokens
+        if self.pane.tokens != tokens:
+            self.pane.show(tokens, cursor, chars=self.host.view.model.tokenizer == "chars")
+        return self.pane.layout
 
     # -- tint by unit --------------------------------------------------------------------------
     def next_tint(self) -> None:
