@@ -1,8 +1,14 @@
-"""Snapshot tests of the main screen (pytest-textual-snapshot), at a fixed 120×40 terminal.
+"""Whole-screen snapshots (pytest-textual-snapshot), on a model whose every drawn number is exact.
 
-The bundled models change when they are retrained; then regenerate on purpose with
-    pytest tests/test_tui_snapshots.py --snapshot-update
-and look at the new SVGs (tests/__snapshots__/test_tui_snapshots/) before committing them.
+Three screens only: the main screen, the too-small terminal and one tour step. They run on the exact
+LSTM of snapshot_apps/exact_models.py, not on the bundled models: a retrain, another BLAS build or a
+rounding change must not redraw them (the numbers the bundled models measure are tested, with
+tolerances, in test_tour_steps.py and the analysis tests). The widgets themselves are snapshotted on
+hand-made arrays in test_snapshot_apps.py.
+
+After a deliberate change of the screen, regenerate with
+    pytest tests/test_tui_snapshots.py tests/test_snapshot_apps.py --snapshot-update
+and look at the new SVGs (tests/__snapshots__/) before committing them.
 """
 
 from __future__ import annotations
@@ -12,15 +18,20 @@ import pytest
 pytest.importorskip("textual")
 pytest.importorskip("pytest_textual_snapshot")
 
+from snapshot_apps.exact_models import SENTENCE, exact_lstm  # noqa: E402
+
 from rnnviz.tui.app import make_app  # noqa: E402
+from rnnviz.tui.screens import tour  # noqa: E402
+from rnnviz.tui.state import tour_steps  # noqa: E402
 
 SIZE = (120, 40)
 STEPS = ["right"] * 4  # cursor on "the" (second one): read words bright, unread ones faded
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
 
 
 async def step_and_settle(pilot) -> None:
@@ -30,14 +41,29 @@ async def step_and_settle(pilot) -> None:
     await settle(pilot)
 
 
-@pytest.mark.parametrize("model", ["rnn", "lstm", "gru"])
-def test_main_screen(snap_compare, model):
-    assert snap_compare(make_app(model), terminal_size=SIZE, run_before=step_and_settle)
+def exact_app():
+    return make_app(exact_lstm(), text=SENTENCE)
 
 
-def test_compare_mode(snap_compare):
-    assert snap_compare(make_app("lstm", compare="rnn"), terminal_size=SIZE, run_before=step_and_settle)
+def test_main_screen(snap_compare):
+    assert snap_compare(exact_app(), terminal_size=SIZE, run_before=step_and_settle)
 
 
 def test_too_small_terminal(snap_compare):
-    assert snap_compare(make_app("lstm"), terminal_size=(20, 8), run_before=settle)
+    assert snap_compare(exact_app(), terminal_size=(20, 8), run_before=settle)
+
+
+def test_tour_step(snap_compare, monkeypatch):
+    """The tour's first step, measured by its own code (tour_steps.step_memory) on the exact LSTM.
+    The other steps never arrive: the screen shows step 1 of 6 with its text, facts and panel."""
+    model = exact_lstm()
+    models = tour_steps.Models(rnn=model, lstm=model, gru=model)
+    monkeypatch.setattr(tour, "build_steps", lambda: iter([tour_steps.step_memory(models)]))
+    monkeypatch.setattr(tour, "_finished", [])
+
+    async def open_tour(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+
+    assert snap_compare(exact_app(), terminal_size=SIZE, run_before=open_tour)
