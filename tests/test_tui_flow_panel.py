@@ -4,14 +4,14 @@ screen, and they follow the cursor, the model and compare mode."""
 
 from __future__ import annotations
 
-import time
+import threading
 
 import numpy as np
 import pytest
 
 pytest.importorskip("textual")
 
-from tui_driver import drive, hold_key, press, settle  # noqa: E402
+from tui_driver import drive, press, send_key, settle, until  # noqa: E402
 
 import rnnviz  # noqa: E402
 from rnnviz.analysis.flow import gradient_flow  # noqa: E402
@@ -199,24 +199,33 @@ def test_keys_pressed_during_a_computation_replace_it_instead_of_piling_up(monke
     from rnnviz.tui.widgets import flow_panel
 
     computed = []
+    started, release = threading.Event(), threading.Event()
+    release.set()
     exact = flow_panel.cursor_flow
 
-    def slow_flow(model, trace, position, *args, **kwargs):
+    def held_flow(model, trace, position, *args, **kwargs):
+        """The flow, held back until the test lets it finish: a big model's cursor."""
         computed.append(position)
-        time.sleep(0.2)  # a big model's cursor
+        started.set()
+        release.wait(timeout=60)  # (the timeout only stops a hang)
         return exact(model, trace, position, *args, **kwargs)
 
-    monkeypatch.setattr(flow_panel, "cursor_flow", slow_flow)
+    monkeypatch.setattr(flow_panel, "cursor_flow", held_flow)
 
     async def scenario(pilot):
         app = pilot.app
         await press(pilot, "g")
         computed.clear()
-        await hold_key(app, "right", 8)  # faster than one cursor's flow
+        started.clear()
+        release.clear()
+        send_key(app, "right")
+        await until(pilot, started.is_set, "the flow at word 1 started")
+        for _ in range(7):  # while word 1's flow is computed
+            send_key(app, "right")
+        await until(pilot, lambda: app.cursor == 8, "the cursor reached word 8")
+        release.set()
         await settle(pilot)
-        assert app.cursor == 8
-        assert len(computed) <= 3, computed  # the first, then only the latest
-        assert computed[-1] == 8
+        assert computed == [1, 8]  # the one in flight, then only the latest
         assert_curves_are_gradient_flow(strip(app).flow.curves, [(app.view.model, app.view.trace)], 8)
 
     drive(make_app("lstm"), scenario)

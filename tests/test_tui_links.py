@@ -3,7 +3,6 @@ and of the "by memory" unit order."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 
 import numpy as np
@@ -12,7 +11,7 @@ import pytest
 pytest.importorskip("textual")
 
 from conftest import random_model  # noqa: E402
-from tui_driver import drive, hold_key, press, send_key, settle  # noqa: E402
+from tui_driver import drive, press, send_key, settle, until  # noqa: E402
 
 from rnnviz import DEMO_SENTENCE  # noqa: E402
 from rnnviz.analysis.links import DEFAULT_WINDOW, link_rows, methods_for, top_links  # noqa: E402
@@ -31,6 +30,17 @@ DISTRACTOR = "the cat that the dog chased sat on the mat because it was tired an
 async def go_to(pilot, position: int) -> None:
     await press(pilot, "home", *["right"] * position)
     assert pilot.app.cursor == position
+
+
+NEVER = 3600.0  # a rest no test waits for: the test itself says when the cursor has rested
+
+
+def rest(app: RnnvizApp) -> None:
+    """The cursor has rested: fire the links' rest timer now (instead of waiting for it)."""
+    timer = app.memory._rest
+    assert timer is not None, "no row is waiting for the cursor to rest"
+    timer.stop()
+    app.memory._rested()
 
 
 def direct_row(app: RnnvizApp, method: str, panel: int = 0) -> np.ndarray:
@@ -375,16 +385,18 @@ def test_costly_rows_wait_until_the_cursor_rests_and_skip_the_words_passed():
     async def scenario(pilot):
         app = pilot.app
         computed = app.memory.link_cache.computed
-        await hold_key(app, "right", 6)  # 50 ms apart: without the rest, each word's row would be computed
+        app.memory.links_rest = NEVER  # however slow the machine, the keys come before the rest
+        for _ in range(6):
+            send_key(app, "right")
+        await until(pilot, lambda: app.cursor == 6, "the cursor reached word 6")
+        await pilot.pause()
+        assert app.memory.link_cache.computed == computed  # nothing yet: the cursor has not rested
+        rest(app)  # now it rests on word 6
         await settle(pilot)
-        assert app.cursor == 6
         assert app.memory.link_cache.computed == computed + 1  # only the word the cursor rested on
         assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
 
-    app.memory.instant_row, app.memory.links_rest = (
-        0.0,
-        1.0,
-    )  # every row counts as costly; a burst is well within 1 s
+    app.memory.instant_row = 0.0  # every row counts as costly
     drive(app, scenario)
 
 
@@ -405,13 +417,16 @@ def test_coming_back_to_a_computed_word_drops_the_row_still_waiting_for_rest():
         app = pilot.app
         await go_to(pilot, 3)  # its row is computed (the cursor rested on it)
         computed = app.memory.link_cache.computed
+        app.memory.links_rest = NEVER
         send_key(app, "right")  # word 4 waits for the cursor to rest...
-        await asyncio.sleep(0.05)
+        await until(pilot, lambda: app.cursor == 4, "the cursor reached word 4")
+        assert app.memory.waiting
         send_key(app, "left")  # ...but the cursor is back on word 3 before that
+        await until(pilot, lambda: app.cursor == 3, "the cursor came back to word 3")
+        assert not app.memory.waiting  # word 3's row is cached: nothing waits any more
         await settle(pilot)
-        assert app.cursor == 3
         assert app.memory.link_cache.computed == computed  # word 4's row was never computed
         assert np.allclose(app.sentence_bar.links_row, direct_row(app, "occlusion"), atol=1e-6)
 
-    app.memory.instant_row, app.memory.links_rest = 0.0, 0.5
+    app.memory.instant_row = 0.0  # every row counts as costly
     drive(app, scenario)

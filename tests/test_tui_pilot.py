@@ -12,7 +12,8 @@ pytest.importorskip("textual")
 
 from textual import events  # noqa: E402
 from textual.app import App  # noqa: E402
-from tui_driver import drive, press, settle  # noqa: E402
+from textual.command import CommandList, CommandPalette  # noqa: E402
+from tui_driver import drive, press, settle, until  # noqa: E402
 
 from rnnviz import DEMO_SENTENCE  # noqa: E402
 from rnnviz.render.colors import DIVERGING, diverging_index  # noqa: E402
@@ -261,6 +262,16 @@ def test_quit_key_ends_the_app_with_code_0():
     assert app.return_code == 0
 
 
+def palette_offers(app: App, title: str) -> bool:
+    """The command palette is open and its search has put `title` first (highlighted: enter runs it)."""
+    if not isinstance(app.screen, CommandPalette):
+        return False
+    commands = app.screen.query_one(CommandList)
+    if commands.option_count == 0 or commands.highlighted != 0:
+        return False
+    return str(commands.get_option_at_index(0).hit.text) == title
+
+
 def test_command_palette_offers_every_action_and_runs_them():
     async def scenario(pilot):
         app = pilot.app
@@ -269,11 +280,11 @@ def test_command_palette_offers_every_action_and_runs_them():
         assert titles == [a.title for a in ACTIONS]
         await press(pilot, "ctrl+p")
         await press(pilot, *"compare")
-        await asyncio.sleep(0.3)  # the palette searches in the background
+        await until(pilot, lambda: palette_offers(app, "Compare"), "the palette offered Compare")
         await press(pilot, "enter")
         assert app.compare_mode
         await press(pilot, "ctrl+p", *"next word")
-        await asyncio.sleep(0.3)
+        await until(pilot, lambda: palette_offers(app, "Next word"), "the palette offered Next word")
         await press(pilot, "enter")
         assert app.cursor == 1
 

@@ -49,8 +49,11 @@ def send_key(app: RnnvizApp, key: str, character: str | None = None) -> None:
     app._driver.send_message(event)
 
 
-async def hold_key(app: RnnvizApp, key: str, count: int, gap: float = 0.05) -> None:
-    """A held key: `count` presses `gap` seconds apart (time enough for quick work in between)."""
-    for _ in range(count):
-        send_key(app, key)
-        await asyncio.sleep(gap)
+async def until(pilot, condition: Callable[[], bool], what: str = "the condition", tries: int = 2000) -> None:
+    """Let the app run until `condition()` holds. (The limit only stops a hang: it is far beyond what
+    any machine needs, and the test asserts the condition, never the time it took.)"""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause()
+    raise AssertionError(f"{what} never came true")
