@@ -1,9 +1,17 @@
-"""A key storm: 10,000 random keys (the app's keys, arrows, letters) and resizes down to 20×8 in one
-session must not raise. `q` and ctrl+p are left out: they would quit or run arbitrary palette commands."""
+"""A key storm: random keys (the app's keys, arrows, letters) and resizes down to 20×8 in one session
+must not raise.
+
+CI runs the full 10,000 keys (.ci/run sets RNNVIZ_FULL_STORM=1); a plain `pytest` sends 1,500, from the
+same seed, so the default run stays quick (the storm took 58 s idle, 12 minutes on a busy machine).
+
+Left out: `q`, which would quit, and ctrl+p. The command palette is Textual's own screen, and in
+Textual 8.2.8 it raises ScreenStackError on `ctrl+p down enter enter` — a bug in Textual, guarded by
+its own test elsewhere; in the storm it would stop every run at that bug and hide rnnviz's."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import string
 
@@ -33,7 +41,7 @@ KEYS = [a.key for a in ACTIONS if a.key != "q"] + [
 WEIGHTS = [0.1 if key in DIALOG_KEYS else 3.0 if key == "escape" else 1.0 for key in KEYS]
 LETTERS = [c for c in string.ascii_lowercase + string.digits + "[]/.,'" if c != "q"]
 SIZES = [(20, 8), (21, 9), (40, 12), (59, 17), (60, 18), (80, 24), (100, 30), (120, 40)]
-TOTAL = 10_000
+TOTAL = 10_000 if os.environ.get("RNNVIZ_FULL_STORM") else 1_500
 BURST = 250  # keys between resizes
 CHARACTERS = {"space": " ", "question_mark": "?"}
 
@@ -63,7 +71,7 @@ async def drain(app, pilot) -> None:
             return
 
 
-def test_ten_thousand_random_keys_and_resizes_do_not_break_the_app(monkeypatch):
+def test_a_storm_of_random_keys_and_resizes_does_not_break_the_app(monkeypatch):
     # Frames at 20 per second instead of 60: the storm tests the handling of keys in every state,
     # and drawing 60 frames a second would take most of its time.
     monkeypatch.setattr(textual.screen, "UPDATE_PERIOD", 1 / 20)
