@@ -49,7 +49,7 @@ def figures(tree: Any, path: str = "") -> list[tuple[str, Any]]:
 
 @pytest.fixture(scope="module")
 def quick_report() -> dict[str, Any]:
-    done = run_bench("--quick", "--json")
+    done = run_bench("--quick", "--json", "--repeats", "1")  # one timed run: figures, not speed
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -90,7 +90,9 @@ def test_quick_json_content_matches_what_was_asked(quick_report: dict[str, Any])
 
 def test_only_selects_sections_and_save_keeps_the_json(tmp_path: Path) -> None:
     saved = tmp_path / "bench.json"
-    done = run_bench("--quick", "--only", "long,links", "--save", str(saved), "--threads", "single")
+    done = run_bench(
+        "--quick", "--only", "long,links", "--save", str(saved), "--threads", "single", "--repeats", "1"
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(saved.read_text())
     assert list(report["sections"]) == ["links", "long"]  # the bench's order, not the argument's
