@@ -289,16 +289,6 @@ def test_sort_by_memory_on_a_model_without_the_demo_animals_says_why_and_keeps_i
     drive(make_app(model, "the cat sat on the mat"), scenario)
 
 
-async def until(pilot, condition) -> None:
-    """Let the app run until condition() holds (a bound on the loop, not on time: a bug fails)."""
-    for _ in range(2_000):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-        await pilot.pause()
-    assert condition()
-
-
 def capped_app(text: str) -> tuple[RnnvizApp, threading.Event]:
     """An app whose occlusion rows look 20 words back at first, and whose extensions of a row wait
     for the returned gate, so that a test sees the row before and after it is extended."""

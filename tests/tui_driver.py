@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 from textual import events
@@ -49,11 +50,14 @@ def send_key(app: RnnvizApp, key: str, character: str | None = None) -> None:
     app._driver.send_message(event)
 
 
-async def until(pilot, condition: Callable[[], bool], what: str = "the condition", tries: int = 2000) -> None:
-    """Let the app run until `condition()` holds. (The limit only stops a hang: it is far beyond what
-    any machine needs, and the test asserts the condition, never the time it took.)"""
-    for _ in range(tries):
-        if condition():
-            return
+async def until(
+    pilot, condition: Callable[[], bool], what: str = "the condition", limit: float = 120.0
+) -> None:
+    """Let the app (and its worker threads) run until `condition()` holds. The limit only stops a
+    hang: it is far beyond what any machine needs, and no test asserts the time it took."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} never came true")
+        await asyncio.sleep(0.005)  # the workers' threads get the interpreter meanwhile
         await pilot.pause()
-    raise AssertionError(f"{what} never came true")
