@@ -1,6 +1,6 @@
 """Whole-screen snapshots (pytest-textual-snapshot), on a model whose every drawn number is exact.
 
-Three screens only: the main screen, the too-small terminal and one tour step. They run on the exact
+Three screens only: the main screen, the smallest terminal (20×8) and one tour step. They run on the exact
 LSTM of snapshot_apps/exact_models.py, not on the bundled models: a retrain, another BLAS build or a
 rounding change must not redraw them (the numbers the bundled models measure are tested, with
 tolerances, in test_tour_steps.py and the analysis tests). The widgets themselves are snapshotted on
@@ -49,7 +49,8 @@ def test_main_screen(snap_compare):
     assert snap_compare(exact_app(), terminal_size=SIZE, run_before=step_and_settle)
 
 
-def test_too_small_terminal(snap_compare):
+def test_smallest_terminal(snap_compare):
+    """20×8, the smallest size that lays out: panels give way whole, a note says which are hidden."""
     assert snap_compare(exact_app(), terminal_size=(20, 8), run_before=settle)
 
 

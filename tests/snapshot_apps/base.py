@@ -46,7 +46,11 @@ def zero_model(cell: str, vocab: list[str], hidden: int, embedding: int = 4) -> 
 
 
 def synthetic_view(
-    model: Model, tokens: list[str], gates: dict[str, np.ndarray], probs: np.ndarray
+    model: Model,
+    tokens: list[str],
+    gates: dict[str, np.ndarray],
+    probs: np.ndarray,
+    name: str = "synthetic",
 ) -> ModelView:
     """A ModelView on hand-made arrays: gates (T, H) by name, probs (T, V) over model.vocab."""
     steps, units = next(iter(gates.values())).shape
@@ -61,4 +65,4 @@ def synthetic_view(
         cell=model.cell,
         vocab=model.vocab,
     )
-    return ModelView("synthetic", model, trace)
+    return ModelView(name, model, trace)
