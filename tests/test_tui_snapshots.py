@@ -60,7 +60,7 @@ def test_tour_step(snap_compare, monkeypatch):
     model = exact_lstm()
     models = tour_steps.Models(rnn=model, lstm=model, gru=model)
     monkeypatch.setattr(tour, "build_steps", lambda: iter([tour_steps.step_memory(models)]))
-    monkeypatch.setattr(tour, "_finished", [])
+    monkeypatch.setattr(tour, "_measuring", tour._Measuring())  # nothing measured yet in this process
 
     async def open_tour(pilot) -> None:
         await settle(pilot)
