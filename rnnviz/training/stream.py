@@ -193,22 +193,8 @@ class StreamTrainer(Trainer):
             result.interrupted = True
             if token_sum and len(result.epoch_losses) < epoch:
                 result.epoch_losses.append(loss_sum / token_sum)
-        result.seconds = time.perf_counter() - start
-        self.seconds += result.seconds
-        self.tokens += seen
         self.valid_losses += result.valid_losses
-        self.history.append(
-            {
-                "label": label,
-                "stream_tokens": str(len(ids)),
-                "lr": str(self.optimizer.lr),
-                "epochs": str(len(result.epoch_losses)) if result.interrupted else str(epochs),
-                "steps": str(result.steps),
-                "seconds": f"{result.seconds:.1f}",
-                "final_loss": f"{result.final_loss:.4f}",
-                "interrupted": str(result.interrupted).lower(),
-            }
-        )
+        self.record_stage(result, label, {"stream_tokens": str(len(ids))}, start, seen, epochs)
         return result
 
     def metadata(self) -> dict[str, str]:

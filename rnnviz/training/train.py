@@ -429,13 +429,20 @@ class Trainer:
             result.interrupted = True
             if token_sum and len(result.epoch_losses) < epoch:  # the unfinished epoch's loss so far
                 result.epoch_losses.append(loss_sum / token_sum)
+        self.record_stage(result, label, {"sentences": str(len(sequences))}, start, seen, epochs)
+        return result
+
+    def record_stage(
+        self, result: TrainResult, label: str, data: dict[str, str], start: float, seen: int, epochs: int
+    ) -> None:
+        """A finished (or interrupted) stage's time and counts, and its line in the model's history."""
         result.seconds = time.perf_counter() - start
         self.seconds += result.seconds
         self.tokens += seen
         self.history.append(
             {
                 "label": label,
-                "sentences": str(len(sequences)),
+                **data,
                 "lr": str(self.optimizer.lr),
                 "epochs": str(len(result.epoch_losses)) if result.interrupted else str(epochs),
                 "steps": str(result.steps),
@@ -444,7 +451,6 @@ class Trainer:
                 "interrupted": str(result.interrupted).lower(),
             }
         )
-        return result
 
     def metadata(self) -> dict[str, str]:
         """How the model was trained, as strings (safetensors metadata)."""
