@@ -16,7 +16,7 @@ pytest.importorskip("textual")
 
 import textual.screen  # noqa: E402
 from textual.command import CommandPalette  # noqa: E402
-from tui_driver import send_key  # noqa: E402
+from tui_driver import palette_offers, send_key, until  # noqa: E402
 
 from rnnviz.tui.app import make_app  # noqa: E402
 from rnnviz.tui.commands import OncePalette  # noqa: E402
@@ -57,9 +57,12 @@ def test_down_enter_enter_in_the_palette_runs_one_command_and_leaves_the_viewer_
     async def scenario(pilot):
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, OncePalette)
-        await quick(app, ["down", "enter", "enter"])
+        await until(pilot, lambda: palette_offers(app), "the palette listed its commands")
+        # Help, Quit, Previous word, Next word, …: three downs pick a command that keeps the viewer open.
+        await quick(app, ["down", "down", "down", "enter", "enter"])  # both enters queued at once
         await idle(pilot)
         assert app.is_running and app.return_code is None
+        assert app.cursor == 1  # Next word ran, once
         assert not CommandPalette.is_open(app)
         assert len(app.screen_stack) >= 1
         seen.append(type(app.screen).__name__)
@@ -73,7 +76,9 @@ def test_quit_enter_enter_in_the_palette_quits_cleanly_with_status_zero():
 
     async def scenario(pilot):
         await pilot.press("ctrl+p")
-        await quick(app, [*"quit", "enter", "enter"])
+        await quick(app, [*"quit"])
+        await until(pilot, lambda: palette_offers(app, "Quit"), "the palette offered Quit")
+        await quick(app, ["enter", "enter"])
         await idle(pilot)
         for _ in range(50):
             if not app.is_running:
@@ -90,7 +95,9 @@ def test_a_command_chosen_with_two_enters_runs_once():
 
     async def scenario(pilot):
         await pilot.press("ctrl+p")
-        await quick(app, [*"next word", "enter", "enter"])
+        await quick(app, [*"next word"])
+        await until(pilot, lambda: palette_offers(app, "Next word"), "the palette offered Next word")
+        await quick(app, ["enter", "enter"])
         await idle(pilot)
         assert not CommandPalette.is_open(app)
         assert app.cursor == 1

@@ -12,8 +12,7 @@ pytest.importorskip("textual")
 
 from textual import events  # noqa: E402
 from textual.app import App  # noqa: E402
-from textual.command import CommandList, CommandPalette  # noqa: E402
-from tui_driver import drive, press, settle, until  # noqa: E402
+from tui_driver import drive, palette_offers, press, settle, until  # noqa: E402
 
 from rnnviz import DEMO_SENTENCE  # noqa: E402
 from rnnviz.render.colors import DIVERGING, diverging_index  # noqa: E402
@@ -260,16 +259,6 @@ def test_quit_key_ends_the_app_with_code_0():
 
     app = drive(make_app(), scenario)
     assert app.return_code == 0
-
-
-def palette_offers(app: App, title: str) -> bool:
-    """The command palette is open and its search has put `title` first (highlighted: enter runs it)."""
-    if not isinstance(app.screen, CommandPalette):
-        return False
-    commands = app.screen.query_one(CommandList)
-    if commands.option_count == 0 or commands.highlighted != 0:
-        return False
-    return str(commands.get_option_at_index(0).hit.text) == title
 
 
 def test_command_palette_offers_every_action_and_runs_them():

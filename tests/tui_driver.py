@@ -7,6 +7,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from textual import events
+from textual.app import App
+from textual.command import CommandList, CommandPalette
 
 from rnnviz.tui.app import RnnvizApp
 
@@ -61,3 +63,16 @@ async def until(
             raise AssertionError(f"{what} never came true")
         await asyncio.sleep(0.005)  # the workers' threads get the interpreter meanwhile
         await pilot.pause()
+
+
+def palette_offers(app: App, title: str | None = None) -> bool:
+    """The command palette is open and its search has put `title` first (highlighted: enter runs it);
+    with no title, it offers any command at all."""
+    if not isinstance(app.screen, CommandPalette):
+        return False
+    commands = app.screen.query_one(CommandList)
+    if commands.option_count == 0:
+        return False
+    if title is None:
+        return True
+    return commands.highlighted == 0 and str(commands.get_option_at_index(0).hit.text) == title
