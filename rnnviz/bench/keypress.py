@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from time import perf_counter
 from typing import Any
 
+from rnnviz.bench.frames import record_frames
 from rnnviz.bench.models import corpus_words, random_model
 from rnnviz.training.corpus import demo_vocab
 
@@ -63,16 +64,7 @@ async def typing_latencies(
     from textual import events
 
     phase = random.Random(0)
-    frames: list[float] = []
-    show = app._display  # the app's frame output (private, as in rnnviz.bench.latency)
-
-    def display(screen: Any, update: Any) -> None:
-        show(screen, update)
-        if update is not None:
-            update.render_segments(app.console)
-            frames.append(perf_counter())
-
-    app._display = display
+    frames = record_frames(app)
     latencies: list[float] = []
     async with app.run_test(size=size) as pilot:
         await pilot.pause()

@@ -15,6 +15,8 @@ from time import perf_counter
 from textual import events
 from textual.app import App
 
+from rnnviz.bench.frames import record_frames
+
 FRAME_TIMEOUT = 2.0
 
 
@@ -22,16 +24,7 @@ async def keypress_latencies(
     app: App, keys: Sequence[str], size: tuple[int, int] = (120, 40), warmup: int = 3
 ) -> list[float]:
     """Seconds from each key to the end of the frame it caused (keys that change nothing are skipped)."""
-    frames: list[float] = []
-    original = app._display
-
-    def display(screen, update) -> None:
-        original(screen, update)
-        if update is not None:
-            update.render_segments(app.console)  # what a real driver would write out
-            frames.append(perf_counter())
-
-    app._display = display  # type: ignore[method-assign]
+    frames = record_frames(app)
     latencies: list[float] = []
     async with app.run_test(size=size) as pilot:
         await pilot.pause()

@@ -14,6 +14,7 @@ import random
 from time import perf_counter
 from typing import Any
 
+from rnnviz.bench.frames import record_frames
 from rnnviz.bench.keypress import FRAME_PERIOD, FRAME_TIMEOUT, LARGE_EMBEDDING, SIZE, _summary
 from rnnviz.bench.models import corpus_words, random_model
 from rnnviz.training.corpus import demo_vocab
@@ -44,21 +45,13 @@ async def _reach(app: Any) -> dict[str, Any]:
 
     from rnnviz.tui.state.linkcache import LinkJob
 
-    frames: list[float] = []
-    show = app._display  # the app's frame output (private, as in rnnviz.bench.latency)
-
-    def display(screen: Any, update: Any) -> None:
-        show(screen, update)
-        if update is not None:
-            update.render_segments(app.console)
-            frames.append(perf_counter())
+    frames = record_frames(app)
 
     def send(key: str) -> None:
         event = events.Key(key, None)
         event.set_sender(app)
         app._driver.send_message(event)
 
-    app._display = display
     phase = random.Random(0)
     latencies: list[float] = []
     reaches: list[tuple[float, int]] = []

@@ -30,6 +30,8 @@ from typing import Any
 from textual import events
 from textual.worker import WorkerState
 
+from rnnviz.bench.frames import record_frames
+
 SIZE = (120, 40)
 STORM = 300
 SETTLE_TIMEOUT = 30.0
@@ -69,21 +71,6 @@ def _send(app: Any, key: str) -> None:
 
 def _dialog_open(app: Any) -> bool:
     return len(app.screen_stack) > 1
-
-
-def record_frames(app: Any) -> list[float]:
-    """The times at which the app hands a frame to its driver, from now on (appended as they come)."""
-    frames: list[float] = []
-    show = app._display  # the app's frame output (private, as in rnnviz.bench.latency)
-
-    def display(screen: Any, update: Any) -> None:
-        show(screen, update)
-        if update is not None:
-            update.render_segments(app.console)  # what a real driver would write out
-            frames.append(perf_counter())
-
-    app._display = display
-    return frames
 
 
 async def settled_after(pilot: Any, frames: list[float], key: str) -> float | None:
